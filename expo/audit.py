@@ -1,0 +1,77 @@
+"""The audit log: who changed what and when. Services write entries; organizers read them per exhibitor."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from expo.auth.models import User
+from expo.db import utcnow
+from expo.extensions import db
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(50))
+    object_type: Mapped[str] = mapped_column(String(50))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    exhibitor_id: Mapped[int | None] = mapped_column(ForeignKey("exhibitors.id", ondelete="CASCADE"), index=True)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()
+
+
+def record(actor: User | None, action: str, obj: Any, *, exhibitor_id: int | None = None, **changes: Any) -> AuditEntry:
+    """Add an audit entry for ``action`` on ``obj``; ``changes`` maps a field to ``[old, new]`` or holds details."""
+    entry = AuditEntry(
+        actor_id=actor.id if actor is not None and actor.is_authenticated else None,
+        action=action,
+        object_type=type(obj).__name__,
+        object_id=getattr(obj, "id", None),
+        exhibitor_id=exhibitor_id,
+        changes={k: _jsonable(v) for k, v in changes.items()},
+    )
+    db.session.add(entry)
+    return entry
+
+
+def diff(obj: Any, new_values: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set ``new_values`` on ``obj`` and return the fields that changed as ``{field: [old, new]}``."""
+    changed: dict[str, list[Any]] = {}
+    for key, new in new_values.items():
+        old = getattr(obj, key)
+        if old != new:
+            changed[key] = [_jsonable(old), _jsonable(new)]
+            setattr(obj, key, new)
+    return changed
+
+
+def for_exhibitor(exhibitor_id: int, limit: int = 200) -> list[AuditEntry]:
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.exhibitor_id == exhibitor_id)
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return str(value)
