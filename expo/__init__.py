@@ -17,6 +17,12 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.config.from_mapping(config.load(app.instance_path, overrides))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if hops := int(app.config["PROXY_FIX_X_FOR"]):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind a reverse proxy the client address (throttling) and scheme (links in mail) come from its headers;
+        # trusted only for as many hops as configured, or anyone could forge them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from expo.extensions import babel, csrf, db, migrate
     from expo.i18n import select_locale
@@ -46,9 +52,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _init_login(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from expo.auth.models import User
-    from expo.auth.services import user_for_api_token
-    from expo.extensions import db, login_manager
+    from expo.auth.services import user_for_api_token, user_for_session
+    from expo.extensions import login_manager
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -57,8 +62,7 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        return user_for_session(user_id)
 
     @login_manager.request_loader
     def load_user_from_token(req):

@@ -5,12 +5,38 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from expo.auth.models import User
 from expo.db import utcnow
 from expo.extensions import db
+
+#: What each action code means, for people reading the log; the code itself stays beside it (and in exports).
+ACTION_LABELS = {
+    "registered": _l("Registered"),
+    "profile_updated": _l("Profile changed"),
+    "application_updated": _l("Application changed"),
+    "application_submit": _l("Application submitted"),
+    "application_withdraw": _l("Application withdrawn"),
+    "application_reopen": _l("Application reopened"),
+    "application_approved": _l("Application approved"),
+    "application_waitlisted": _l("Application waitlisted"),
+    "application_rejected": _l("Application rejected"),
+    "staff_added": _l("Staff member added"),
+    "staff_updated": _l("Staff member changed"),
+    "staff_removed": _l("Staff member removed"),
+    "password_reset": _l("Password reset"),
+    "api_token_created": _l("API token created"),
+    "api_token_revoked": _l("API token revoked"),
+    "category_created": _l("Product category created"),
+    "category_updated": _l("Product category changed"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
 
 
 class AuditEntry(db.Model):

@@ -32,6 +32,7 @@ DEFAULTS: dict[str, object] = {
     "LOGO_SIZE_PX": 512,
     "PAGE_SIZE": 50,
     "SESSION_COOKIE_SECURE": False,
+    "PROXY_FIX_X_FOR": 0,  # proxies in front that set X-Forwarded-For/-Proto/-Host (login throttling keys by client)
 }
 
 

@@ -7,7 +7,7 @@ import re
 from flask import Flask, request, url_for
 from flask_babel import format_datetime
 
-from expo import countries
+from expo import audit, countries
 from expo.exhibitors.forms import EmptyForm
 from expo.exhibitors.services import STATUS_LABELS
 from expo.i18n import LANGUAGES, current_lang, localized
@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
         localized=localized,
         country_name=lambda code: countries.name(code, current_lang()),
         status_label=lambda s: STATUS_LABELS.get(s, s),
+        action_label=audit.action_label,
         # Only the token is needed: formdata=None keeps the page from parsing the request body again (an error page
         # about a body that was too large or malformed would otherwise fail the same way while rendering).
         csrf_form=lambda: EmptyForm(formdata=None),

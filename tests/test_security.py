@@ -811,6 +811,29 @@ def test_reset_link_sets_a_new_password_once(app, client):
                        ).status_code == 401
 
 
+def test_password_reset_signs_out_the_accounts_other_sessions(app, client):
+    thief = app.test_client()
+    assert thief.post("/login", data={"email": "staff@expo.test", "password": DEMO_PASSWORD}).status_code == 302
+    assert thief.get("/organizer/applications").status_code == 200
+    link = _reset_link(app, client, "staff@expo.test")
+    client.post(link, data={"password": "a brand new secret", "password_confirm": "a brand new secret"})
+    r = thief.get("/organizer/applications")
+    assert r.status_code == 302 and urlsplit(r.location).path == "/login"  # the old session no longer counts
+    assert client.post("/login", data={"email": "staff@expo.test", "password": "a brand new secret"}
+                       ).status_code == 302
+    assert client.get("/organizer/applications").status_code == 200
+
+
+def test_unknown_address_costs_a_password_check_too(app, client, monkeypatch):
+    import expo.auth.services as auth_services
+
+    checked = []
+    real = auth_services.check_password_hash
+    monkeypatch.setattr(auth_services, "check_password_hash", lambda h, p: checked.append(h) or real(h, p))
+    assert client.post("/login", data={"email": "nobody@expo.test", "password": "guess"}).status_code == 401
+    assert checked and checked[0].startswith("pbkdf2:sha256:1000")  # same method and cost as real accounts
+
+
 def test_tampered_reset_link_is_refused(app, client):
     link = _reset_link(app, client, "staff@expo.test")
     token = link.rsplit("/", 1)[1]
@@ -941,3 +964,28 @@ def test_language_switch_returns_to_the_page(client):
     r = client.post("/language/zh", data={"next": "/register?x=1"})
     assert r.status_code == 302 and r.location == "/register?x=1"
     assert 'lang="zh-Hans"' in client.get("/login").get_data(as_text=True)
+
+
+def _failed_login_ip(flask_app) -> str:
+    client = flask_app.test_client()
+    client.post("/login", data={"email": "staff@expo.test", "password": "guess"},
+                headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.9"}, environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    with flask_app.app_context():
+        ip = db.session.scalar(select(LoginAttempt.ip).order_by(LoginAttempt.id.desc()).limit(1))
+        db.session.remove()
+        return ip
+
+
+def test_proxy_fix_trusts_only_the_configured_hops(app):
+    from expo import create_app
+
+    assert _failed_login_ip(app) == "10.0.0.2"  # off by default: the header is anyone's to forge
+    behind = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "test-secret",
+                         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "WTF_CSRF_ENABLED": False,
+                         "PROXY_FIX_X_FOR": 1})
+    try:
+        # One proxy trusted: the address it saw (the last one), not whatever the client put before it.
+        assert _failed_login_ip(behind) == "203.0.113.9"
+    finally:
+        with behind.app_context():
+            db.engine.dispose()

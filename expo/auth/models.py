@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,16 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     exhibitor: Mapped[Exhibitor | None] = relationship(back_populates="accounts")
+
+    @property
+    def password_fingerprint(self) -> str:
+        """A short digest of the current password hash: it changes whenever the password does."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        # The session carries the password's fingerprint too, so a password change (a reset after a stolen
+        # laptop, say) signs out every other session and remember-me cookie of the account.
+        return f"{self.id}:{self.password_fingerprint}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

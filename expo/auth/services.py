@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
@@ -81,7 +82,9 @@ def authenticate(email: str, password: str, ip: str) -> User:
     if by_email >= int(cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]) or by_ip >= int(cfg["LOGIN_MAX_FAILURES_PER_IP"]):
         raise LoginThrottled(_l("Too many failed sign-ins. Please wait a few minutes and try again."))
     user = db.session.scalar(select(User).where(User.email == email))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    # An unknown address costs the same hashing as a known one, so response times do not tell which exist.
+    password_ok = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password)
+    if user is None or not user.active or not password_ok:
         db.session.add(LoginAttempt(email=email, ip=ip))
         raise AuthError(_l("E-mail address or password is wrong."))
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
@@ -89,13 +92,26 @@ def authenticate(email: str, password: str, ip: str) -> User:
     return user
 
 
+@functools.cache
+def _dummy_hash_for(method: str) -> str:
+    return generate_password_hash(secrets.token_hex(16), method=method)
+
+
+def _dummy_hash() -> str:
+    return _dummy_hash_for(current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The active account a session or remember-me cookie names, if its password has not changed since."""
+    user_id, _sep, fingerprint = session_id.partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() and len(user_id) < 10 else None
+    if user is None or not user.active or fingerprint != user.password_fingerprint:
+        return None
+    return user
+
+
 def _reset_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="expo-password-reset")
-
-
-def _fingerprint(user: User) -> str:
-    # Part of the current hash: once the password changes, every earlier token stops working (single use).
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def request_password_reset(email: str, reset_url_for: callable) -> None:
@@ -103,7 +119,7 @@ def request_password_reset(email: str, reset_url_for: callable) -> None:
     user = db.session.scalar(select(User).where(User.email == normalize_email(email), User.active.is_(True)))
     if user is None:
         return
-    token = _reset_serializer().dumps({"uid": user.id, "fp": _fingerprint(user)})
+    token = _reset_serializer().dumps({"uid": user.id, "fp": user.password_fingerprint})
     minutes = int(current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"]) // 60
     with force_locale(user.locale or "en"):
         mail.queue(
@@ -125,7 +141,7 @@ def user_for_reset_token(token: str) -> User:
     except BadSignature as exc:
         raise ExpoError(_l("This reset link is not valid."), code="token_invalid") from exc
     user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
-    if user is None or data.get("fp") != _fingerprint(user):
+    if user is None or data.get("fp") != user.password_fingerprint:
         raise ExpoError(_l("This reset link has already been used."), code="token_used")
     return user
 

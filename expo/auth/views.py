@@ -11,9 +11,9 @@ from expo.auth import services
 from expo.auth.access import PUBLIC, SIGNED_IN, allow, home_endpoint, safe_next
 from expo.auth.forms import ROLE_LABELS, AccountForm, ApiTokenForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
 from expo.auth.models import Role, User
-from expo.errors import ExpoError
 from expo.exhibitors.forms import EmptyForm
 from expo.extensions import db
+from expo.formflow import run_form
 
 bp = Blueprint("auth", __name__)
 
@@ -102,18 +102,11 @@ def revoke_token(token_id: int):
 @allow(Role.ADMIN)
 def accounts():
     form = AccountForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.create_user(form.email.data, form.password.data, form.name.data, form.role.data)
-        except ExpoError as exc:
-            form.email.errors.append(str(exc.message))
-            status = 400
-        else:
-            db.session.commit()
-            flash(_("The account is created."), "success")
-            return redirect(url_for("auth.accounts"))
-    elif request.method == "POST":
-        status = 400
+    outcome = run_form(form, lambda: services.create_user(form.email.data, form.password.data, form.name.data,
+                                                          form.role.data))
+    if outcome.ok:
+        flash(_("The account is created."), "success")
+        return redirect(url_for("auth.accounts"))
+    status = outcome.status
     users = db.session.scalars(select(User).where(User.role != Role.EXHIBITOR).order_by(User.role, User.email))
     return render_template("auth/accounts.html", form=form, users=list(users), role_labels=ROLE_LABELS), status

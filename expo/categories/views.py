@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,8 +12,8 @@ from expo.auth.models import Role
 from expo.categories import services
 from expo.categories.forms import CategoryForm
 from expo.categories.models import ProductCategory
-from expo.errors import ExpoError
 from expo.extensions import db
+from expo.formflow import run_form
 from expo.i18n import current_lang
 from expo.venue.queries import category_choices
 
@@ -22,20 +22,11 @@ bp = Blueprint("categories", __name__, url_prefix="/organizer/categories")
 
 def _edit(category: ProductCategory | None):
     form = CategoryForm(obj=category, parent_choices=category_choices(current_lang()))
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.save_category(current_user, form.data, category)
-        except ExpoError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "code").errors.append(str(exc.message))
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(_("The category is saved."), "success")
-            return redirect(url_for("categories.index"))
-    elif request.method == "POST":
-        status = 400
+    outcome = run_form(form, lambda: services.save_category(current_user, form.data, category))
+    if outcome.ok:
+        flash(_("The category is saved."), "success")
+        return redirect(url_for("categories.index"))
+    status = outcome.status
     everything = db.session.scalars(select(ProductCategory).order_by(ProductCategory.sort, ProductCategory.id))
     return render_template("organizer/categories.html", form=form, category=category, categories=list(everything),
                            labels=dict(category_choices(current_lang()))), status

@@ -9,10 +9,9 @@ from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from expo import audit, listing
-from expo.auth.access import ORGANIZERS, PUBLIC, allow
+from expo.auth.access import ORGANIZERS, PUBLIC, allow, safe_next
 from expo.auth.models import Role
 from expo.errorpages import error_response
-from expo.errors import ExpoError
 from expo.exhibitors import exports, services
 from expo.exhibitors.forms import (
     ApplicationForm,
@@ -27,6 +26,7 @@ from expo.exhibitors.forms import (
 from expo.exhibitors.models import Exhibitor, ExhibitorStaff, SpaceApplication
 from expo.exhibitors.services import ACTION_LABELS, STATUS_LABELS
 from expo.extensions import db
+from expo.formflow import run_form
 from expo.i18n import current_lang
 from expo.mail import OutboxMail
 from expo.venue import queries as venue_queries
@@ -45,15 +45,6 @@ def _choices() -> dict:
     }
 
 
-def _attach_error(form, exc: ExpoError) -> None:
-    """Show a rule's refusal beside the field it concerns, or above the form."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(exc.message)]
-    else:
-        flash(str(exc.message), "error")
-
-
 def _logo(form):
     data = form.logo.data
     return data.stream if data and getattr(data, "filename", "") else None
@@ -67,25 +58,15 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegistrationForm(locale=current_lang(), **_choices())
-    status = 200
-    if form.validate_on_submit():
-        try:
-            exhibitor, user = services.register(
-                email=form.email.data, password=form.password.data, profile=form.data, application=form.data,
-                category_ids=form.categories.data, logo=_logo(form), submit="submit" in request.form,
-                locale=current_lang())
-        except ExpoError as exc:
-            db.session.rollback()
-            _attach_error(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            login_user(user)
-            flash(_("Welcome! Your company account is created."), "success")
-            return redirect(url_for("exhibitors.dashboard"))
-    elif request.method == "POST":
-        status = 400
-    return render_template("exhibitors/register.html", form=form), status
+    outcome = run_form(form, lambda: services.register(
+        email=form.email.data, password=form.password.data, profile=form.data, application=form.data,
+        category_ids=form.categories.data, logo=_logo(form), submit="submit" in request.form, locale=current_lang()))
+    if outcome.ok:
+        _exhibitor, user = outcome.value
+        login_user(user)
+        flash(_("Welcome! Your company account is created."), "success")
+        return redirect(url_for("exhibitors.dashboard"))
+    return render_template("exhibitors/register.html", form=form), outcome.status
 
 
 def _my_exhibitor() -> Exhibitor:
@@ -114,21 +95,12 @@ def profile():
     form = ProfileForm(obj=exhibitor, locale=current_lang(), category_choices=_choices()["category_choices"])
     if request.method == "GET":
         form.categories.data = [c.id for c in exhibitor.categories]
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.update_profile(current_user, exhibitor, form.data, form.categories.data, _logo(form))
-        except ExpoError as exc:
-            db.session.rollback()
-            _attach_error(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(_("Your company profile is saved."), "success")
-            return redirect(url_for("exhibitors.dashboard"))
-    elif request.method == "POST":
-        status = 400
-    return render_template("exhibitors/profile.html", form=form, exhibitor=exhibitor), status
+    outcome = run_form(form, lambda: services.update_profile(current_user, exhibitor, form.data, form.categories.data,
+                                                             _logo(form)))
+    if outcome.ok:
+        flash(_("Your company profile is saved."), "success")
+        return redirect(url_for("exhibitors.dashboard"))
+    return render_template("exhibitors/profile.html", form=form, exhibitor=exhibitor), outcome.status
 
 
 @bp.route("/exhibitor/application", methods=["GET", "POST"])
@@ -139,23 +111,17 @@ def application():
     if app is None:
         abort(404)
     form = ApplicationForm(obj=app, **{k: v for k, v in _choices().items() if k != "category_choices"})
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.update_application(current_user, app, form.data)
-            if "submit" in request.form:
-                services.change_status(current_user, app, "submit")
-        except ExpoError as exc:
-            db.session.rollback()
-            _attach_error(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(_("Your application is submitted.") if "submit" in request.form else _("Your application is saved."),
-                  "success")
-            return redirect(url_for("exhibitors.dashboard"))
-    elif request.method == "POST":
-        status = 400
+    def save():
+        services.update_application(current_user, app, form.data)
+        if "submit" in request.form:
+            services.change_status(current_user, app, "submit")
+
+    outcome = run_form(form, save)
+    if outcome.ok:
+        flash(_("Your application is submitted.") if "submit" in request.form else _("Your application is saved."),
+              "success")
+        return redirect(url_for("exhibitors.dashboard"))
+    status = outcome.status
     return render_template("exhibitors/application.html", form=form, application=app,
                            editable=app.status in services.EDITABLE), status
 
@@ -295,7 +261,7 @@ def bulk():
     db.session.commit()
     flash(ngettext("%(num)d application is now %(status)s.", "%(num)d applications are now %(status)s.", len(apps),
                    status=STATUS_LABELS[form.decision.data]), "success")
-    return redirect(request.referrer or url_for("review.queue"))
+    return redirect(safe_next(request.form.get("next")) or url_for("review.queue"))  # back to the same filters
 
 
 @review_bp.get("/exhibitors/<int:exhibitor_id>")
