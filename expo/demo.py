@@ -97,6 +97,19 @@ PAVILIONS = [
 
 # 60,000 m² gross: six halls of 400 standard booths each, ~2,400 in all.
 HALLS = [(f"{b}{f}", f"{b}馆{f}层", f"Hall {b} level {f}", 125, 80, 400) for b in "ABC" for f in (1, 2)]
+# Which pavilions fill which hall, north to south; machinery halls end with a band of raw-space lots.
+HALL_PAVILIONS = {"A1": ("BR", "INTL"), "A2": ("CITY", "INDEX", "OUT"), "B1": ("KIDS", "ECOM"),
+                  "B2": ("ECO", "SOLE", "TEX"), "C1": ("TWM", "TECH"), "C2": ("AUTO",)}
+PAVILION_CATEGORIES = {
+    "BR": ("athletic", "casual"), "INTL": ("athletic", "leather"), "CITY": ("athletic", "apparel"),
+    "INDEX": ("services",), "KIDS": ("children",), "OUT": ("athletic.outdoor", "apparel.bags"),
+    "ECOM": ("services.ecommerce",), "ECO": ("materials.synthetic", "materials.textiles"),
+    "SOLE": ("materials.soles", "materials.midsoles", "materials.insoles"), "TEX": ("materials.textiles",),
+    "TWM": ("machinery",), "TECH": ("machinery.3d", "machinery.automation"),
+    "AUTO": ("machinery.automation", "machinery.injection"),
+}
+STANDARD_BOOTH_PRICE_CNY = 12800  # a 3×3 m shell-scheme booth
+RAW_SPACE_PRICE_CNY_PER_M2 = 1300
 
 CITIES = [("晋江", "Jinjiang", "福建", "Fujian"), ("泉州", "Quanzhou", "福建", "Fujian"),
           ("石狮", "Shishi", "福建", "Fujian"), ("莆田", "Putian", "福建", "Fujian"),
@@ -194,7 +207,7 @@ def wipe() -> None:
         db.session.execute(table.delete())
 
 
-def load(*, exhibitors: int = 1000, buyers: int = 3000, force: bool = False,
+def load(*, exhibitors: int = 1000, buyers: int = 3000, force: bool = False, hall_capacity: int | None = None,
          progress: Callable[[int], None] | None = None, today: date | None = None) -> Summary:
     """Fill an empty database with a demo expo. ``force`` wipes what is there first. The caller commits."""
     if holds_data():
@@ -226,11 +239,22 @@ def load(*, exhibitors: int = 1000, buyers: int = 3000, force: bool = False,
     for sort, (code, area, zh, en, colour) in enumerate(PAVILIONS):
         pavilions[code] = Pavilion(expo=expo, area=areas[area], code=code, name_zh=zh, name_en=en, colour=colour,
                                    sort=sort)
-    for code, zh, en, w, d, cap in HALLS:
-        db.session.add(Hall(expo=expo, code=code, name_zh=zh, name_en=en, width_m=w, depth_m=d,
-                            standard_booth_capacity=cap))
-    db.session.add_all([*areas.values(), *pavilions.values()])
+    for code, cats_of in PAVILION_CATEGORIES.items():
+        pavilions[code].categories = [cats[c] for c in cats_of]
+    halls = []
+    for i, (code, zh, en, w, d, cap) in enumerate(HALLS):
+        halls.append(Hall(
+            expo=expo, code=code, name_zh=zh, name_en=en, width_m=w, depth_m=d,
+            standard_booth_capacity=hall_capacity or cap,
+            plan_x_m=(i // 2) * (w + 20), plan_y_m=(i % 2) * (d + 20),
+            entrances=[{"name": "West gate", "side": "W", "offset_m": 35, "width_m": 10},
+                       {"name": "East gate", "side": "E", "offset_m": 35, "width_m": 10}],
+            obstacles=[{"label": "column", "x_m": x, "y_m": y, "width_m": 1, "depth_m": 1}
+                       for x in (31.5, 62.5, 93.5) for y in (26.5, 52.5)]))
+    db.session.add_all([*areas.values(), *pavilions.values(), *halls])
     db.session.flush()
+    for hall in halls:
+        _lay_out_hall(hall, [pavilions[c] for c in HALL_PAVILIONS[hall.code]])
     pavilions_by_area: dict[str, list[Pavilion]] = {}
     for p in pavilions.values():
         pavilions_by_area.setdefault(p.area.code, []).append(p)
@@ -350,6 +374,8 @@ def load(*, exhibitors: int = 1000, buyers: int = 3000, force: bool = False,
     demo_app = db.session.scalar(select(SpaceApplication).where(SpaceApplication.exhibitor_id == first_id))
     demo_app.status, demo_app.submitted_at, demo_app.decided_at = ApplicationStatus.DRAFT, None, None
 
+    _assign_demo_booths(expo, rng)
+
     buyer_rows = []
     for i in range(buyers):
         country = BUYER_COUNTRIES[i % len(BUYER_COUNTRIES)] if i < len(BUYER_COUNTRIES) else rng.choice(BUYER_COUNTRIES)
@@ -367,7 +393,58 @@ def load(*, exhibitors: int = 1000, buyers: int = 3000, force: bool = False,
     return Summary(exhibitors=exhibitors, buyers=buyers,
                    buyer_countries=min(buyers, len(BUYER_COUNTRIES)),
                    staff=db.session.scalar(select(func.count(ExhibitorStaff.id))) or 0,
-                   pavilions=len(PAVILIONS), booth_capacity=sum(h[-1] for h in HALLS))
+                   pavilions=len(PAVILIONS), booth_capacity=sum(h.standard_booth_capacity for h in halls))
+
+
+def _assign_demo_booths(expo: Expo, rng: random.Random) -> None:
+    """Give most approved exhibitors booths in their preferred pavilion (consecutive numbers, which the generator
+    lays out side by side), so the plans show names; the rest are left to the automatic allocation."""
+    from expo.venue.models import Booth, BoothStatus
+
+    free: dict[tuple[int | None, bool], list[Booth]] = {}
+    for b in db.session.scalars(select(Booth).where(Booth.expo_id == expo.id).order_by(Booth.id)):
+        free.setdefault((b.pavilion_id, b.raw_space), []).append(b)
+    approved = db.session.scalars(select(SpaceApplication).where(
+        SpaceApplication.expo_id == expo.id, SpaceApplication.status == ApplicationStatus.APPROVED,
+        SpaceApplication.preferred_pavilion_id.is_not(None)).order_by(SpaceApplication.id))
+    for application in approved:
+        if rng.random() < 0.3:
+            continue
+        raw = application.space_kind == "raw"
+        pool = free.get((application.preferred_pavilion_id, raw), [])
+        wanted = 1 if raw else application.booths_requested
+        if len(pool) >= wanted:
+            for booth in pool[:wanted]:
+                booth.status, booth.exhibitor_id = BoothStatus.ASSIGNED, application.exhibitor_id
+            del pool[:wanted]
+            application.payment_status = rng.choice(["unpaid", "invoiced", "partial", "paid", "paid"])
+    db.session.flush()
+
+
+def _lay_out_hall(hall: Hall, pavilions: list[Pavilion]) -> None:
+    """Bands of double-row blocks for each pavilion, north to south; raw-space lots at the south of a machinery
+    hall. 6 m perimeter aisles, 3 m aisles."""
+    from expo.venue import services as venue_services
+    from expo.venue.geometry import Rect
+    from expo.venue.layout import BlockLayout
+
+    raw_lots = hall.code.startswith("C")
+    top, bottom = 6.0, float(hall.depth_m) - 6.0
+    if raw_lots:
+        lots = BlockLayout(Rect(6, bottom - 12, float(hall.width_m) - 12, 12), prefix=f"{hall.code}-R", digits=2,
+                           booth_width_m=9, booth_depth_m=6, booths_per_row=2, cross_aisle_m=4,
+                           max_booths=max(2, hall.standard_booth_capacity // 20))
+        venue_services.generate(None, hall, lots, pavilion=pavilions[-1],
+                                price_cny=9 * 6 * RAW_SPACE_PRICE_CNY_PER_M2, raw_space=True)
+        bottom -= 15
+    share = hall.standard_booth_capacity // len(pavilions)
+    band = (bottom - top) / len(pavilions)
+    number = 1
+    for i, pavilion in enumerate(pavilions):
+        region = Rect(6, round(top + i * band, 2), float(hall.width_m) - 12, round(band, 2))
+        spec = BlockLayout(region, prefix=f"{hall.code}-", first_number=number, max_booths=share)
+        number += len(venue_services.generate(None, hall, spec, pavilion=pavilion,
+                                              price_cny=STANDARD_BOOTH_PRICE_CNY))
 
 
 def _flush_batch(*batches: list[dict]) -> None:

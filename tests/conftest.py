@@ -74,7 +74,7 @@ def _fresh_data(request, app):
     with app.app_context():
         wipe_tables()
         if request.node.get_closest_marker("empty_db") is None:
-            demo.load(exhibitors=12, buyers=40)
+            demo.load(exhibitors=12, buyers=40, hall_capacity=40)
             db.session.commit()
         db.session.remove()
     app.config["WTF_CSRF_ENABLED"] = False

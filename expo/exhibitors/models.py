@@ -32,6 +32,13 @@ class SpaceKind(enum.StrEnum):
     RAW = "raw"  # raw space in m², the exhibitor builds its own stand
 
 
+class PaymentStatus(enum.StrEnum):
+    UNPAID = "unpaid"
+    INVOICED = "invoiced"
+    PARTIAL = "partial"
+    PAID = "paid"
+
+
 class CornerPreference(enum.StrEnum):
     NONE = "none"
     PREFER = "prefer"
@@ -124,6 +131,10 @@ class SpaceApplication(TimestampMixin, db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decision_reason: Mapped[str] = mapped_column(Text, default="")
+    payment_status: Mapped[str] = mapped_column(String(10), default=PaymentStatus.UNPAID)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Organizer's bonus points in the automatic allocation (a strategic brand, a sponsor).
+    priority_bonus: Mapped[int] = mapped_column(Integer, default=0)
 
     expo: Mapped[Expo] = relationship()
     exhibitor: Mapped[Exhibitor] = relationship(back_populates="applications")
