@@ -144,25 +144,38 @@ _AXES = (
 
 
 def facing(rects: Mapping[Hashable, Rect], max_aisle: float = MAX_FACING_AISLE_M) -> dict[Hashable, set[Hashable]]:
-    """Booths across an aisle from each other: the nearest row of booths beyond a gap of at most ``max_aisle``
-    metres from a side, whose span overlaps that side by at least a metre."""
+    """Booths across an aisle from each other: an empty gap of at most ``max_aisle`` metres between a side of one
+    and the opposite side of the other, over a stretch of at least a metre. A booth in the gap (the next booth of
+    the same row, a row in between) hides what lies behind it."""
     result: dict[Hashable, set[Hashable]] = {key: set() for key in rects}
+    longest = max((max(r.w, r.d) for r in rects.values()), default=0.0)
     for near, far, span in _AXES:  # gaps north-south, then east-west
         items = sorted(rects.items(), key=lambda kv: near(kv[1]))
         starts = [near(r) for _k, r in items]
         for key, r in items:
             end = far(r)
-            across = []
+            lo, hi = span(r)
             for j in range(bisect.bisect_left(starts, end + EPS), bisect.bisect_right(starts, end + max_aisle + EPS)):
                 other_key, o = items[j]
-                if _overlap(*span(r), *span(o)) >= 1.0 - EPS:
-                    across.append((near(o) - end, other_key))
-            if across:
-                nearest = min(gap for gap, _k in across)  # the first row across hides the rows behind it
-                for gap, other_key in across:
-                    if gap <= nearest + EPS:
-                        result[key].add(other_key)
-                        result[other_key].add(key)
+                olo, ohi = span(o)
+                shared_lo, shared_hi = max(lo, olo), min(hi, ohi)
+                if shared_hi - shared_lo < 1.0 - EPS:
+                    continue
+                gap_end = near(o)
+                # Anything reaching into the corridor between the two (starting before the far booth and ending
+                # after the near one, across the shared stretch) hides one from the other.
+                blocked = False
+                for k in range(bisect.bisect_left(starts, end - longest - EPS), j):
+                    p_key, p = items[k]
+                    if p_key in (key, other_key) or far(p) <= end + EPS or near(p) >= gap_end - EPS:
+                        continue
+                    plo, phi = span(p)
+                    if min(phi, shared_hi) - max(plo, shared_lo) > EPS:
+                        blocked = True
+                        break
+                if not blocked:
+                    result[key].add(other_key)
+                    result[other_key].add(key)
     return result
 
 
