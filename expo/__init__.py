@@ -112,16 +112,21 @@ class _RowIdConverter(IntegerConverter):
 
 
 def _register_blueprints(app: Flask) -> None:
+    from expo.allocation.proposal_views import bp as proposals_bp
+    from expo.allocation.views import bp as allocation_bp
     from expo.api.views import bp as api_bp
     from expo.auth.views import bp as auth_bp
     from expo.categories.views import bp as categories_bp
     from expo.exhibitors.views import bp as exhibitors_bp
     from expo.exhibitors.views import review_bp
+    from expo.floorplans.views import bp as floorplans_bp
     from expo.main import bp as main_bp
+    from expo.venue.views import bp as venue_bp
 
     # Before any rule is added: every <int:...> in a URL is a row id from now on.
     app.url_map.converters["int"] = _RowIdConverter
-    for bp in (main_bp, auth_bp, exhibitors_bp, review_bp, categories_bp, api_bp):
+    for bp in (main_bp, auth_bp, exhibitors_bp, review_bp, categories_bp, api_bp, proposals_bp, allocation_bp,
+               venue_bp, floorplans_bp):
         app.register_blueprint(bp)
 
 

@@ -17,6 +17,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(quickstart_command)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(mail_group)
+    app.cli.add_command(allocate_command)
 
 
 def _load_demo(exhibitors: int, buyers: int, force: bool) -> None:
@@ -114,3 +115,46 @@ def mail_send() -> None:
     sent = mail.deliver(db.session, pending)
     db.session.commit()
     click.echo(f"{sent} of {len(pending)} messages sent.")
+
+
+@click.command("allocate")
+@click.option("--apply", "apply_it", is_flag=True, help="Apply the proposal at once (else it stays open for review).")
+@click.option("--as", "email", default=None, help="The organizer account it runs as (default: the first admin).")
+@with_appcontext
+def allocate_command(apply_it: bool, email: str | None) -> None:
+    """Compute an automatic allocation proposal for the current expo; with --apply, apply it."""
+    from sqlalchemy import select
+
+    from expo.allocation import proposals
+    from expo.auth.models import Role, User
+    from expo.errors import ExpoError
+    from expo.exhibitors.services import current_expo
+
+    query = select(User).where(User.email == email.strip().lower()) if email else (
+        select(User).where(User.role == str(Role.ADMIN), User.active.is_(True)).order_by(User.id).limit(1))
+    actor = db.session.scalar(query)
+    if actor is None or not actor.is_organizer:
+        raise click.ClickException("No organizer account to run as; pass --as EMAIL of an organizer.")
+    try:
+        expo = current_expo()
+        bar_holder: dict = {}
+
+        def start(total: int) -> None:
+            bar_holder["bar"] = click.progressbar(length=total, label="Allocating booths", file=sys.stderr)
+            bar_holder["bar"].__enter__()
+
+        try:
+            proposal = proposals.propose(actor, expo, progress=lambda n: bar_holder["bar"].update(n), on_total=start)
+        finally:
+            if "bar" in bar_holder:
+                bar_holder["bar"].__exit__(None, None, None)
+        summary = proposal.result["summary"]
+        click.echo(f"Proposal {proposal.id}: {summary['served']} of {summary['requests']} exhibitors served, "
+                   f"{summary['booths_used']} booths, {summary['unmet']} unmet.")
+        if apply_it:
+            proposals.apply(actor, proposal)
+            click.echo(f"Applied; {summary['waitlisted']} applications waitlisted.")
+    except ExpoError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc.message)) from exc
+    db.session.commit()

@@ -42,6 +42,7 @@ from expo.categories.models import ProductCategory
 from expo.exhibitors.models import ApplicationStatus, Exhibitor, ExhibitorStaff, SpaceApplication
 from expo.extensions import db
 from expo.mail import OutboxMail
+from expo.venue.models import AllocationProposal, Booth
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, user
 
@@ -245,10 +246,15 @@ def _sample_values(app) -> dict[str, Any]:
             ExhibitorStaff.exhibitor_id == app_row.exhibitor_id)).first()
         category = db.session.scalars(select(ProductCategory).order_by(ProductCategory.id)).first()
         token, _secret = auth_services.create_api_token(user("admin@expo.test"), "sample")
+        booth = db.session.scalars(select(Booth).order_by(Booth.id)).first()
+        proposal = AllocationProposal(expo_id=booth.expo_id, basis="x", result={})
+        db.session.add(proposal)
         db.session.commit()
         return {"exhibitor_id": app_row.exhibitor_id, "application_id": app_row.id, "member_id": member.id,
                 "category_id": category.id, "token_id": token.id, "fmt": "csv", "action": "withdraw",
-                "code": "zh", "token": "x"}
+                "code": "zh", "token": "x", "booth_id": booth.id, "hall_id": booth.hall_id,
+                "pavilion_id": booth.pavilion_id, "area_id": booth.pavilion.area_id, "proposal_id": proposal.id,
+                "hall_code": booth.hall.code, "variant": "exhibitor"}
 
 
 def _requests(app, values: dict[str, Any], audience_filter: Callable[[frozenset], bool]):

@@ -129,6 +129,7 @@ def assign(actor: User, expo: Expo, exhibitor: Exhibitor, booths: Iterable[Booth
 
 def hold(actor: User, expo: Expo, exhibitor: Exhibitor, booths: Iterable[Booth], minutes: int | None = None) -> list[Booth]:
     """Hold booths for an exhibitor until they expire (``minutes``, or the expo's hold time)."""
+    approved_application(expo, exhibitor)
     now = utcnow()
     expires = now + timedelta(minutes=minutes or expo.hold_minutes)
     booths = sorted(_same_expo(expo, booths), key=lambda b: b.id)
@@ -261,3 +262,223 @@ def fee_statement(expo: Expo, exhibitor: Exhibitor) -> FeeStatement:
     application = db.session.scalar(select(SpaceApplication).where(SpaceApplication.expo_id == expo.id,
                                                                    SpaceApplication.exhibitor_id == exhibitor.id))
     return FeeStatement(lines, expo.corner_premium_percent, application.payment_status if application else "unpaid")
+
+
+# --- blocking, numbers typed in, self-selection, settings, payment ------------------------------------------------
+
+def block(actor: User, expo: Expo, booth: Booth) -> Booth:
+    """Take a free booth off sale (the organizer's own use, a service point, a fire exit)."""
+    _same_expo(expo, [booth])
+    _set_status(booth, BoothStatus.AVAILABLE, BoothStatus.BLOCKED,
+                _l("Only a free booth can be blocked; booth %(number)s is not free.", number=booth.number))
+    audit.record(actor, "booth_blocked", booth, booth=booth.number)
+    db.session.flush()
+    return booth
+
+
+def unblock(actor: User, expo: Expo, booth: Booth) -> Booth:
+    """Put a blocked booth back on sale."""
+    _same_expo(expo, [booth])
+    _set_status(booth, BoothStatus.BLOCKED, BoothStatus.AVAILABLE,
+                _l("Booth %(number)s is not blocked.", number=booth.number))
+    audit.record(actor, "booth_unblocked", booth, booth=booth.number)
+    db.session.flush()
+    return booth
+
+
+def _set_status(booth: Booth, old: BoothStatus, new: BoothStatus, refusal) -> None:
+    # Guarded like _take: the booth must still be in ``old`` state when the write lands, whoever raced us.
+    result = db.session.execute(
+        update(Booth).where(Booth.id == booth.id, Booth.status == old, Booth.exhibitor_id.is_(None))
+        .values(status=str(new), updated_at=utcnow()).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise AllocationError(refusal, code="booth_state", status=409)
+    db.session.refresh(booth)
+
+
+def parse_numbers(text: str) -> list[str]:
+    """Booth numbers typed in as "A1-001, A1-002" (commas, semicolons, spaces or lines between them), upper-cased,
+    each once, in the order given."""
+    seen: dict[str, None] = {}
+    for part in text.replace(";", ",").replace("\n", ",").replace(" ", ",").split(","):
+        if part.strip():
+            seen.setdefault(part.strip().upper(), None)
+    return list(seen)
+
+
+def booths_by_number(expo: Expo, numbers: Iterable[str]) -> list[Booth]:
+    """The booths with these numbers; an unknown number is refused by name."""
+    numbers = list(numbers)
+    if not numbers:
+        raise AllocationError(_l("Type at least one booth number."), code="no_booth", field="booths")
+    found = {b.number.upper(): b for b in db.session.scalars(
+        select(Booth).where(Booth.expo_id == expo.id, Booth.number.in_(numbers)))}
+    missing = [n for n in numbers if n not in found]
+    if missing:
+        raise AllocationError(_l("There is no booth %(numbers)s.", numbers=", ".join(missing)), code="unknown_booth",
+                              field="booths", status=404)
+    return [found[n] for n in numbers]
+
+
+def assign_numbers(actor: User, expo: Expo, exhibitor: Exhibitor, text: str) -> tuple[list[Booth], list[Stand]]:
+    """Assign the booths typed in to ``exhibitor``, all or nothing, and merge the ones that touch each other into
+    stands (a block of booths side by side becomes one stand without walls)."""
+    booths = assign(actor, expo, exhibitor, booths_by_number(expo, parse_numbers(text)))
+    stands = [merge(actor, expo, group) for group in adjacent_groups(booths) if len(group) > 1]
+    return booths, stands
+
+
+def adjacent_groups(booths: list[Booth]) -> list[list[Booth]]:
+    """``booths`` split into blocks that touch each other (per hall), each block in number order."""
+    groups: list[list[Booth]] = []
+    by_hall: dict[int, list[Booth]] = {}
+    for b in booths:
+        by_hall.setdefault(b.hall_id, []).append(b)
+    for hall_booths in by_hall.values():
+        adjacency = geometry.neighbours({b.id: booth_rect(b) for b in hall_booths})
+        by_id = {b.id: b for b in hall_booths}
+        seen: set[int] = set()
+        for b in hall_booths:
+            if b.id in seen:
+                continue
+            block_ids, todo = {b.id}, [b.id]
+            while todo:
+                for nxt in adjacency[todo.pop()]:
+                    if nxt not in block_ids:
+                        block_ids.add(nxt)
+                        todo.append(nxt)
+            seen |= block_ids
+            groups.append(sorted((by_id[i] for i in block_ids), key=lambda x: x.number))
+    return groups
+
+
+def booths_of(expo: Expo, exhibitor: Exhibitor, now: datetime | None = None) -> list[Booth]:
+    """The exhibitor's assigned booths and its holds that are still running, in number order."""
+    now = now or utcnow()
+    return list(db.session.scalars(select(Booth).where(
+        Booth.expo_id == expo.id, Booth.exhibitor_id == exhibitor.id,
+        or_(Booth.status == BoothStatus.ASSIGNED, and_(Booth.status == BoothStatus.HELD, Booth.hold_expires_at > now)))
+        .order_by(Booth.number)))
+
+
+def booths_allowed(application: SpaceApplication) -> int:
+    """How many booths self-selection lets the exhibitor have: what it applied for (one lot for raw space)."""
+    return 1 if application.space_kind == "raw" else application.booths_requested
+
+
+def _selection_application(expo: Expo, exhibitor: Exhibitor) -> SpaceApplication:
+    if not expo.self_selection_open:
+        raise AllocationError(_l("Booth self-selection is closed."), code="selection_closed", status=403)
+    application = approved_application(expo, exhibitor)
+    if application.preferred_pavilion_id is None:
+        raise AllocationError(_l("Your application names no pavilion; the organizer will place you."),
+                              code="no_pavilion", status=409)
+    return application
+
+
+def selectable_booths(expo: Expo, exhibitor: Exhibitor) -> list[Booth]:
+    """Booths the exhibitor may pick now: free ones (or expired holds) of its own pavilion and kind of space."""
+    application = _selection_application(expo, exhibitor)
+    now = utcnow()
+    return list(db.session.scalars(select(Booth).where(
+        Booth.expo_id == expo.id, Booth.pavilion_id == application.preferred_pavilion_id,
+        Booth.raw_space.is_(application.space_kind == "raw"),
+        or_(Booth.status == BoothStatus.AVAILABLE, and_(Booth.status == BoothStatus.HELD,
+                                                        Booth.hold_expires_at <= now)))
+        .order_by(Booth.number)))
+
+
+def select_booth(actor: User, expo: Expo, exhibitor: Exhibitor, booth: Booth) -> Booth:
+    """Self-selection: the exhibitor takes ``booth`` under a hold timer; never more than it applied for, only in its
+    own pavilion."""
+    application = _selection_application(expo, exhibitor)
+    if booth.pavilion_id != application.preferred_pavilion_id or booth.raw_space != (application.space_kind == "raw"):
+        raise AllocationError(_l("You can only choose booths of your own pavilion."), code="other_pavilion",
+                              status=403)
+    mine = booths_of(expo, exhibitor)
+    if booth in mine:
+        raise AllocationError(_l("Booth %(number)s is yours already.", number=booth.number), code="mine", status=409)
+    if len(mine) >= booths_allowed(application):
+        raise AllocationError(_l("You applied for %(n)d booths and have them all; release one to choose another.",
+                                 n=booths_allowed(application)), code="limit", status=409)
+    hold(actor, expo, exhibitor, [booth])
+    return booth
+
+
+def release_selection(actor: User, expo: Expo, exhibitor: Exhibitor, booth: Booth) -> None:
+    """Self-selection: give back one of the exhibitor's own holds."""
+    _selection_application(expo, exhibitor)
+    if booth.exhibitor_id != exhibitor.id or booth.status != BoothStatus.HELD:
+        raise AllocationError(_l("Booth %(number)s is not held for you.", number=booth.number), code="not_held",
+                              status=409)
+    vacate(actor, expo, [booth])
+
+
+def confirm_selection(actor: User, expo: Expo, exhibitor: Exhibitor) -> list[Booth]:
+    """Self-selection: turn the exhibitor's running holds into assignments (holds whose time is up are lost)."""
+    application = _selection_application(expo, exhibitor)
+    now = utcnow()
+    held = [b for b in booths_of(expo, exhibitor, now) if b.status == BoothStatus.HELD]
+    if not held:
+        raise AllocationError(_l("You hold no booths to confirm; your holds may have expired."), code="no_hold",
+                              status=409)
+    assigned = [b for b in booths_of(expo, exhibitor, now) if b.status == BoothStatus.ASSIGNED]
+    if len(assigned) + len(held) > booths_allowed(application):
+        raise AllocationError(_l("You applied for %(n)d booths and have them all; release one to choose another.",
+                                 n=booths_allowed(application)), code="limit", status=409)
+    for booth in sorted(held, key=lambda b: b.id):
+        # Only a hold of ours that is still running may become an assignment: the WHERE names it exactly.
+        result = db.session.execute(
+            update(Booth).where(Booth.id == booth.id, Booth.exhibitor_id == exhibitor.id,
+                                Booth.status == BoothStatus.HELD, Booth.hold_expires_at > now)
+            .values(status=str(BoothStatus.ASSIGNED), hold_expires_at=None, updated_at=now)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise BoothTaken(_l("Your hold on booth %(number)s has expired. Choose it again.", number=booth.number))
+        db.session.refresh(booth)
+        audit.record(actor, "booth_assigned", booth, exhibitor_id=exhibitor.id, booth=booth.number,
+                     source="self_selection")
+    db.session.flush()
+    return held
+
+
+def update_settings(actor: User, expo: Expo, *, hold_minutes: int, corner_premium_percent: int,
+                    self_selection_open: bool) -> dict[str, list]:
+    """The organizer's allocation settings: hold time, corner premium, whether exhibitors may pick booths."""
+    if not 1 <= hold_minutes <= 7 * 24 * 60:
+        raise AllocationError(_l("A hold lasts between 1 minute and 7 days."), code="invalid", field="hold_minutes")
+    if not 0 <= corner_premium_percent <= 100:
+        raise AllocationError(_l("The corner premium is between 0 and 100 percent."), code="invalid",
+                              field="corner_premium_percent")
+    changes = audit.diff(expo, dict(hold_minutes=hold_minutes, corner_premium_percent=corner_premium_percent,
+                                    self_selection_open=self_selection_open))
+    if changes:
+        audit.record(actor, "allocation_settings_changed", expo, **changes)
+    db.session.flush()
+    return changes
+
+
+PAYMENT_STATUSES = ("unpaid", "invoiced", "partial", "paid")
+
+
+def set_payment_status(actor: User, application: SpaceApplication, status: str,
+                       priority_bonus: int | None = None) -> dict[str, list]:
+    """Record the payment status the organizer set (``paid_at`` when it becomes paid) and, if given, the
+    organizer's bonus points for the automatic allocation."""
+    if status not in PAYMENT_STATUSES:
+        raise AllocationError(_l("Choose a payment status."), code="invalid", field="payment_status")
+    values: dict = {"payment_status": status}
+    if status == "paid" and application.payment_status != "paid":
+        values["paid_at"] = utcnow()
+    elif status != "paid":
+        values["paid_at"] = None
+    if priority_bonus is not None:
+        if not -1000 <= priority_bonus <= 1000:
+            raise AllocationError(_l("Bonus points are between -1000 and 1000."), code="invalid",
+                                  field="priority_bonus")
+        values["priority_bonus"] = priority_bonus
+    changes = audit.diff(application, values)
+    if changes:
+        audit.record(actor, "payment_status_set", application, exhibitor_id=application.exhibitor_id, **changes)
+    db.session.flush()
+    return changes

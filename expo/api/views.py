@@ -341,3 +341,7 @@ def audit_log(exhibitor_id: int):
     if ex is None:
         abort(404)
     return jsonify([s.dump(e, s.AUDIT) for e in audit.for_exhibitor(ex.id)])
+
+
+# The venue and allocation resources add their routes to this blueprint (at the end: they import from here).
+from expo.api import venue_views  # noqa: E402,F401

@@ -9,6 +9,7 @@ from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from expo import audit, listing
+from expo.allocation import views as allocation_views
 from expo.auth.access import ORGANIZERS, PUBLIC, allow, safe_next
 from expo.auth.models import Role
 from expo.errorpages import error_response
@@ -26,6 +27,7 @@ from expo.exhibitors.forms import (
 from expo.exhibitors.models import Exhibitor, ExhibitorStaff, SpaceApplication
 from expo.exhibitors.services import ACTION_LABELS, STATUS_LABELS
 from expo.extensions import db
+from expo.floorplans.views import plan_excerpt
 from expo.formflow import run_form
 from expo.i18n import current_lang
 from expo.mail import OutboxMail
@@ -85,7 +87,8 @@ def dashboard():
     actions = services.allowed_actions(application, organizer=False) if application else []
     return render_template("exhibitors/dashboard.html", exhibitor=exhibitor, application=application,
                            actions=actions, action_labels=ACTION_LABELS, messages=list(messages),
-                           editable=application is not None and application.status in services.EDITABLE)
+                           editable=application is not None and application.status in services.EDITABLE,
+                           plan_excerpt=plan_excerpt(exhibitor), **allocation_views.dashboard_panel(exhibitor))
 
 
 @bp.route("/exhibitor/profile", methods=["GET", "POST"])
@@ -274,7 +277,7 @@ def exhibitor_detail(exhibitor_id: int):
     return render_template("exhibitors/detail.html", exhibitor=exhibitor, application=app,
                            decision_form=DecisionForm(), entries=audit.for_exhibitor(exhibitor.id),
                            decisions=services.allowed_actions(app, organizer=True) if app else [],
-                           messages=list(messages))
+                           messages=list(messages), **allocation_views.exhibitor_panel(exhibitor))
 
 
 @review_bp.post("/applications/<int:application_id>/decision")

@@ -1,0 +1,1 @@
+"""Shared print pieces: CJK fonts, page presets and text fitting. No Flask here."""
