@@ -124,6 +124,21 @@ def auth(client):
     return AuthActions(client)
 
 
+@pytest.fixture
+def token(app):
+    """``token(email)`` → request headers with a fresh bearer token for that account."""
+    from expo.auth.services import create_api_token
+    from tests.factories import user
+
+    def make(email: str = "admin@expo.test") -> dict[str, str]:
+        with app.app_context():
+            _row, secret = create_api_token(user(email), "tests")
+            db.session.commit()
+        return {"Authorization": f"Bearer {secret}"}
+
+    return make
+
+
 def csrf_token(html: str) -> str:
     """The CSRF token of the first form on a page."""
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \

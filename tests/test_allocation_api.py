@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from expo.allocation import services
 from expo.audit import AuditEntry
-from expo.auth.services import create_api_token
 from expo.exhibitors.models import ApplicationStatus
 from expo.exhibitors.services import application_of, current_expo
 from expo.extensions import db
@@ -20,17 +19,6 @@ from expo.venue.services import booth_rect
 from tests.factories import make_exhibitor, user
 
 API = "/api/v1"
-
-
-@pytest.fixture
-def token(app):
-    def make(email: str = "admin@expo.test") -> dict[str, str]:
-        with app.app_context():
-            _row, secret = create_api_token(user(email), "tests")
-            db.session.commit()
-        return {"Authorization": f"Bearer {secret}"}
-
-    return make
 
 
 @pytest.fixture

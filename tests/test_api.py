@@ -42,19 +42,6 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # --- helpers ----------------------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def token(app):
-    """``token(email)`` → request headers with a fresh bearer token for that account."""
-
-    def make(email: str = ADMIN) -> dict[str, str]:
-        with app.app_context():
-            _row, secret = create_api_token(user(email), "tests")
-            db.session.commit()
-        return {"Authorization": f"Bearer {secret}"}
-
-    return make
-
-
-@pytest.fixture
 def admin(token):
     return token(ADMIN)
 
