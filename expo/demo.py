@@ -223,7 +223,12 @@ def load(*, exhibitors: int = 1000, buyers: int = 3000, force: bool = False, hal
                 name_en="27th China (Jinjiang) International Footwear Expo & 10th International Sporting Goods Expo",
                 starts_on=date(2027, 4, 19), ends_on=date(2027, 4, 22), venue_zh="晋江国际会展中心",
                 venue_en="Jinjiang International Exhibition Center", city_zh="福建晋江", city_en="Jinjiang, Fujian",
-                area_m2=60000)
+                area_m2=60000, organizer_zh="中国（晋江）国际鞋业博览会组委会",
+                organizer_en="Organizing Committee of the China (Jinjiang) International Footwear Expo",
+                organizer_address_zh="福建省晋江市世纪大道 1 号晋江国际会展中心",
+                organizer_address_en="Jinjiang International Exhibition Center, 1 Century Avenue, Jinjiang, Fujian, China",
+                organizer_phone="+86 595 8566 0000", organizer_email="invitation@jjfe.example.cn",
+                letter_signatory="Lin Zhiming 林志明, Secretary General 秘书长")
     db.session.add(expo)
     db.session.flush()
 

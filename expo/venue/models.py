@@ -83,6 +83,14 @@ class Expo(TimestampMixin, db.Model):
     self_selection_open: Mapped[bool] = mapped_column(Boolean, default=False)
     #: The automatic allocation's priority rule: points per criterion (expo.allocation.rules.DEFAULT_RULE).
     allocation_rule: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: The organizer as it signs visa invitation letters (the letterhead and the signature block).
+    organizer_zh: Mapped[str] = mapped_column(String(200), default="")
+    organizer_en: Mapped[str] = mapped_column(String(200), default="")
+    organizer_address_zh: Mapped[str] = mapped_column(String(300), default="")
+    organizer_address_en: Mapped[str] = mapped_column(String(300), default="")
+    organizer_phone: Mapped[str] = mapped_column(String(40), default="")
+    organizer_email: Mapped[str] = mapped_column(String(254), default="")
+    letter_signatory: Mapped[str] = mapped_column(String(200), default="")  # name and title under the signature
 
     areas: Mapped[list[ExhibitionArea]] = relationship(back_populates="expo", order_by="ExhibitionArea.sort")
     pavilions: Mapped[list[Pavilion]] = relationship(back_populates="expo", order_by="Pavilion.sort")
