@@ -10,6 +10,8 @@ import io
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import delete, func, select, update
 
@@ -505,3 +507,94 @@ def test_exhibitor_model_names_used(venue):
     assert a and b
     assert not {x.id for x in b} & set().union(*(near[x.id] | across[x.id] for x in a))
     assert isinstance(db.session.get(Exhibitor, zh_only.exhibitor_id), Exhibitor)
+
+
+# -- the solver's cached search against the plain one --------------------------------------------------------------
+
+def _random_problem(seed: int) -> auto.Problem:
+    """Two halls of double-row blocks in bands, some bands shared by two pavilions that touch mid-block (so a block
+    may run across both), raw lots, booths held, sold and blocked, and approved requests of every kind."""
+    import random
+
+    from expo.venue import layout
+
+    rng = random.Random(seed)
+    pavilions = [auto.PavilionIn(p, area_id=1 + p % 2, category_ids=frozenset({p % 3})) for p in range(1, 7)]
+    booths, next_id = [], 1
+    exhibitors = list(range(100, 200))
+    for hall in (1, 2):
+        rects: list[tuple[Rect, int | None, bool]] = []
+        for band in range(3):
+            region = Rect(3, 3 + band * 10, 57, 6)
+            spec = layout.BlockLayout(region, prefix="", booths_per_row=rng.choice([4, 5, 8, 10]))
+            first, second = rng.sample(range(1, 7), 2)
+            cut = rng.choice([None, 15.0, 30.0])  # where the band changes pavilion: None = one pavilion
+            for s in layout.generate(spec):
+                pavilion = first if cut is None or s.rect.x < cut else second
+                rects.append((s.rect, pavilion if rng.random() > 0.03 else None, False))
+        if hall == 2:
+            for s in layout.generate(layout.BlockLayout(Rect(3, 33, 57, 12), prefix="", booth_width_m=9,
+                                                        booth_depth_m=6, booths_per_row=2, cross_aisle_m=4)):
+                rects.append((s.rect, rng.choice([1, 2]), True))
+        keyed = {next_id + i: r for i, (r, _p, _raw) in enumerate(rects)}
+        sides = geometry.open_sides(keyed, 63, 48)
+        for i, (rect, pavilion, raw) in enumerate(rects):
+            key = next_id + i
+            state = rng.random()
+            holder = rng.choice(exhibitors) if state < 0.06 else None
+            booths.append(auto.BoothIn(key, f"{hall}-{key:04d}", hall, pavilion, rect, raw,
+                                       str(geometry.kind_for(sides[key], raw)), sides[key], holder,
+                                       free=holder is None and state > 0.09))
+        next_id += len(rects)
+    names = {e: (f"Maker {e}", f"制造{e}") for e in exhibitors}
+    people = [auto.ExhibitorIn(e, names[e], tuple(rng.choice(names[o]).upper()
+                                                   for o in rng.sample(exhibitors, rng.choice([0, 0, 0, 1, 2]))))
+              for e in exhibitors]
+    requests = []
+    for i, e in enumerate(rng.sample(exhibitors, 80)):
+        raw = rng.random() < 0.08
+        requests.append(auto.RequestIn(
+            1000 + i, e, points=float(rng.randint(0, 6)), booths=0 if raw else rng.choice([1, 1, 2, 2, 3, 4, 6, 8, 12]),
+            raw=raw, raw_m2=rng.choice([30.0, 54.0, 100.0, 150.0]) if raw else 0.0,
+            preferred_pavilion_id=rng.choice([None, *range(1, 7)]), preferred_area_id=rng.choice([None, 1, 2]),
+            corner=rng.choice(["none", "none", "prefer", "require"]),
+            category_ids=frozenset(rng.sample(range(4), rng.randint(0, 2))),
+            submitted_at=T0 + timedelta(hours=rng.randint(0, 5))))
+    return auto.Problem(booths, requests, pavilions, people)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32))
+def test_cached_search_gives_the_plain_searchs_solution(seed):
+    """The solver keeps each pavilion's candidate blocks and patches them as booths are taken; computing every
+    tier's candidates afresh instead (the plain form of the rules) must give exactly the same proposal."""
+    problem = _random_problem(seed)
+    cached, plain = auto.solve(problem), auto.solve(problem, cached=False)
+    assert cached == plain
+    assert cached.assignments, "the random venue should serve someone"
+    taken = [b for a in cached.assignments for b in a.booth_ids]
+    assert len(taken) == len(set(taken))
+
+
+def test_cached_search_is_exercised_by_the_random_venues():
+    """Control for the test above: its venues do have pavilions that touch (searched afresh every time), pavilions
+    that do not (cached), and requests that outnumber the booths (so the caches get patched)."""
+    search = auto._Search(_random_problem(7))
+    keys = {(b.pavilion_id, b.raw) for b in search.venue.booths.values()}
+    assert search.groups and set(search.groups) != keys
+    problem = _random_problem(7)
+    asked = sum(r.booths for r in problem.requests)
+    assert asked > sum(1 for b in problem.booths if b.free and b.holder is None and not b.raw)
+
+
+def test_block_runs_across_two_touching_pavilions_only_when_both_are_allowed():
+    booths = [auto.BoothIn(i, f"X-{i:02d}", 1, 7 if i < 2 else 8, Rect(3 * i, 0, 3, 3), open_sides="N")
+              for i in range(4)]
+    pavilions = [auto.PavilionIn(7), auto.PavilionIn(8)]
+    anywhere = auto.solve(auto.Problem(booths, [auto.RequestIn(1, 100, booths=4)], pavilions))
+    assert [a.booth_ids for a in anywhere.assignments] == [(0, 1, 2, 3)]
+    assert anywhere.assignments[0].tier == "anywhere" and anywhere.assignments[0].straight
+    in_seven = auto.solve(auto.Problem(booths, [auto.RequestIn(1, 100, booths=4, preferred_pavilion_id=7)],
+                                       pavilions))
+    assert not in_seven.assignments and [u.reason for u in in_seven.unmet] == ["no_block"]
+    assert auto.solve(auto.Problem(booths, [auto.RequestIn(1, 100, booths=4)], pavilions), cached=False) == anywhere

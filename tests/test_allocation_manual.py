@@ -451,3 +451,22 @@ def test_self_selection_pages(app, client):
         assert db.session.get(Booth, first).status == "assigned"
         assert "booth_assigned" in audit_actions(first)
     assert "minutes left" not in client.get("/exhibitor/").get_data(as_text=True)
+
+
+def test_release_holds_command_frees_expired_holds(app, runner):
+    with app.app_context():
+        booth = db.session.scalar(select(Booth).where(Booth.status == BoothStatus.AVAILABLE).limit(1))
+        other = db.session.scalar(select(Booth).where(Booth.status == BoothStatus.AVAILABLE, Booth.id != booth.id)
+                                  .limit(1))
+        exhibitor_id = db.session.scalar(select(SpaceApplication.exhibitor_id).limit(1))
+        for b, minutes in ((booth, -1), (other, 30)):
+            b.status, b.exhibitor_id, b.hold_expires_at = BoothStatus.HELD, exhibitor_id, utcnow() + timedelta(
+                minutes=minutes)
+        db.session.commit()
+        booth_id, other_id = booth.id, other.id
+    result = runner.invoke(args=["release-holds"])
+    assert result.exit_code == 0, result.output
+    assert "1 expired holds released" in result.output
+    with app.app_context():
+        assert db.session.get(Booth, booth_id).status == BoothStatus.AVAILABLE
+        assert db.session.get(Booth, other_id).status == BoothStatus.HELD

@@ -23,7 +23,7 @@ from expo.floorplans.plan import build_plan, outline_segments
 from expo.pdf.fitting import LINE_HEIGHT, estimate_width, fit
 from expo.pdf.fonts import cjk_font, font_for
 from expo.pdf.pages import PAPERS
-from expo.venue.models import Booth, BoothStatus, Pavilion, Stand
+from expo.venue.models import Booth, BoothStatus, Hall, Pavilion, Stand
 from tests.factories import make_exhibitor, user
 
 NAME_ZH = "晋江飞跃运动鞋业有限公司"
@@ -220,6 +220,29 @@ def test_svg_has_one_element_per_booth_with_data_attributes(app, client, feiyue)
         assert free.get("data-exhibitor") == "" and "status-available" in free.get("class")
     stands = root.findall(f".//{SVG_NS}g[@class='stand']")
     assert any(s.get("data-booths") == "A1-001 A1-002" for s in stands)
+
+
+def test_plan_page_of_one_hall(app, client, feiyue):
+    page = client.get("/plan/?hall=A1").get_data(as_text=True)
+    root = svg_of(page)
+    assert [g.get("data-hall") for g in root.findall(f".//{SVG_NS}g[@class='hall']")] == ["A1"]
+    with app.app_context():
+        a1 = set(db.session.scalars(select(Booth.id).join(Hall, Hall.id == Booth.hall_id).where(Hall.code == "A1")))
+        codes = list(db.session.scalars(select(Hall.code).order_by(Hall.code)))
+    assert {int(g.get("data-booth-id")) for g in root.findall(f".//{SVG_NS}g[@data-booth-id]")} == a1
+    assert any(s.get("data-booths") == "A1-001 A1-002" for s in root.findall(f".//{SVG_NS}g[@class='stand']"))
+    # every hall keeps its tab, a link to its own page (this one active); the print form offers them all
+    for code in codes:
+        assert re.search(rf'<a class="tab( active)?" data-hall="{code}"[^>]*href="[^"]*hall={code}[^"]*"', page)
+        assert f'<option value="{code}"' in page
+    assert '<a class="tab active" data-hall="A1"' in page and '<option value="A1" selected>' in page
+    assert 'id="plan-tools" data-hall="A1"' in page
+    # the whole venue is still the default, with the tabs zooming in place
+    whole = client.get("/plan/").get_data(as_text=True)
+    assert len(svg_of(whole).findall(f".//{SVG_NS}g[@class='hall']")) == len(codes)
+    assert 'id="plan-tools" data-hall=""' in whole and '<a class="tab active" data-hall=""' in whole
+    missing = client.get("/plan/?hall=Z9")
+    assert missing.status_code == 404 and "Z9" in missing.get_data(as_text=True)
 
 
 def test_merged_stand_is_one_outline():

@@ -22,13 +22,20 @@ first tier that has a block that fits, it gets the best block there:
 
 Who gets nothing is told why (:class:`Unmet`). The same problem always gives the same solution: every choice is made
 over sorted lists, never over the order of a set or a dict built from one.
+
+The search is kept fast by pavilion: the free booths are kept per pavilion, and for a pavilion whose booths touch no
+other pavilion's, its candidate blocks, ranked, are kept per block size and corner wish and patched as booths are
+taken (only the rows and columns of a taken booth change), so a request looks at the few candidates ahead of the
+one it gets, not at the whole venue. ``solve(..., cached=False)`` computes every tier's candidates from scratch:
+the same solution, which the tests compare on random venues (bench/README.md has the figures).
 """
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -153,6 +160,8 @@ class _Venue:
     def __init__(self, booths: Sequence[BoothIn]):
         self.booths = {b.id: b for b in sorted(booths, key=lambda b: b.id)}
         self.order = {b.id: i for i, b in enumerate(sorted(booths, key=lambda b: (b.number, b.id)))}
+        self.premium = {b.id: b.kind in PREMIUM for b in self.booths.values()}
+        self.corners = {b.id: (b.rect.x, b.rect.y, b.rect.x2, b.rect.y2) for b in self.booths.values()}
         self.neighbours: dict[int, frozenset[int]] = {}
         self.zone: dict[int, tuple[int, ...]] = {}  # neighbours and facing booths: where a competitor may not be
         #: Runs of booths side by side on one line (west to east, or north to south), with the sides parallel to
@@ -169,6 +178,17 @@ class _Venue:
                 self.neighbours[key] = frozenset(near[key])
                 self.zone[key] = tuple(sorted(near[key] | across[key]))
             self.segments.extend(self._rows(rects, near))
+        #: Booth → the segments it lies in (a row, a column: two at most); per segment, running counts of its
+        #: booths that open onto each of its sides, and of its premium booths, so that a run's front and premium
+        #: booths are two subtractions.
+        self.segment_of: dict[int, list[int]] = defaultdict(list)
+        self.fronts: list[tuple[list[int], ...]] = []
+        self.premiums: list[list[int]] = []
+        for index, (keys, sides) in enumerate(self.segments):
+            for key in keys:
+                self.segment_of[key].append(index)
+            self.fronts.append(tuple(_running([side in self.booths[k].open_sides for k in keys]) for side in sides))
+            self.premiums.append(_running([self.premium[k] for k in keys]))
 
     @staticmethod
     def _rows(rects: dict[int, Rect], near: dict) -> list[list[int]]:
@@ -192,24 +212,74 @@ class _Venue:
         return [s for s in segments if len(s[0]) > 1]
 
 
-def _outline(box: tuple[float, float, float, float], r: Rect) -> float:
-    """The area of the bounding box of ``box`` and ``r``."""
-    return (max(box[2], r.x2) - min(box[0], r.x)) * (max(box[3], r.y2) - min(box[1], r.y))
+def _running(flags: list[bool]) -> list[int]:
+    """Running totals: ``result[j] - result[i]`` is how many of ``flags[i:j]`` are true."""
+    out = [0]
+    for flag in flags:
+        out.append(out[-1] + flag)
+    return out
+
+
+#: How a standard request ranks blocks: sparing the corner booths (no corner wish), or wanting one (prefer, require).
+_SPARE, _WISH = 0, 1
+
+#: A candidate block: (rank, booths, along an aisle). The rank orders the candidates of a tier exactly as the rules
+#: do — (corner missed, not along an aisle, ends leaving a gap, corner booths spent, number of the first booth, and
+#: for the same first booth, which row it lies in) for straight runs; (corner missed, corner booths spent, number
+#: of the lowest booth, number of the booth it was grown from) for compact blocks — and no two candidates share one.
+Candidate = tuple[tuple, tuple[int, ...], bool]
+
+
+class _Group:
+    """The booths of one pavilion and kind of space (standard or raw) when none of them shares a wall with a booth
+    outside it: a block never leaves such a group, so its candidate blocks do not depend on which other pavilions a
+    tier holds. They are computed once per solve and patched as booths are taken: a straight run only changes in
+    the rows and columns of a taken booth, and a compact block only if it lost a booth (the growth picks the same
+    neighbour at every step when booths it did not pick are gone)."""
+
+    __slots__ = ("ids", "free", "taken", "straight", "compact")
+
+    def __init__(self, ids: list[int], free: set[int]):
+        self.ids = ids  # in number order
+        self.free = free  # the solve's own set for this group: one set, updated once per take
+        self.taken: list[int] = []  # booths taken during the solve, in order; its length versions the caches
+        self.straight: dict[tuple[int, int], tuple[int, list[Candidate]]] = {}
+        self.compact: dict[int, tuple[int, dict[int, tuple[int, ...] | None], dict[int, list[Candidate]]]] = {}
 
 
 class _Search:
-    def __init__(self, problem: Problem):
+    """The state of one solve: who holds which booth, what is free, and the candidate blocks by group.
+
+    With ``cached`` off, every tier's candidates are computed from scratch (the plain form of the rules, kept to
+    check the cached form against in the tests)."""
+
+    def __init__(self, problem: Problem, cached: bool = True):
         self.venue = _Venue(problem.booths)
-        self.holder: dict[int, int] = {b.id: b.holder for b in self.venue.booths.values() if b.holder is not None}
-        self.free: set[int] = {b.id for b in self.venue.booths.values() if b.free and b.holder is None}
+        booths = self.venue.booths
+        self.holder: dict[int, int] = {b.id: b.holder for b in booths.values() if b.holder is not None}
         self.pavilions = sorted(problem.pavilions, key=lambda p: p.id)
         self.rivals = rivals(problem.exhibitors)
+        #: Exhibitor → the pavilions where it holds booths (its "own" tier).
+        self.own: dict[int, set[int | None]] = defaultdict(set)
+        for b, h in self.holder.items():
+            self.own[h].add(booths[b].pavilion_id)
+        #: (pavilion, raw) → its free booths: what a tier may offer.
+        self.key_of = {b.id: (b.pavilion_id, b.raw) for b in booths.values()}
+        members: dict[tuple[int | None, bool], list[int]] = defaultdict(list)
+        for b in sorted(booths, key=self.venue.order.__getitem__):
+            members[self.key_of[b]].append(b)
+        self.free_by_key = {k: {b for b in ids if booths[b].free and b not in self.holder} for k, ids in members.items()}
+        touching_others = {self.key_of[b] for b, near in self.venue.neighbours.items()
+                           if any(self.key_of[n] != self.key_of[b] for n in near)}
+        self.groups = {k: _Group(ids, self.free_by_key[k]) for k, ids in members.items()
+                       if cached and k not in touching_others}
+        self.segments_of_group = {k: sorted({s for b in ids for s in self.venue.segment_of.get(b, ())})
+                                  for k, ids in members.items() if k in self.groups}
 
     # -- where to look ------------------------------------------------------------------------------------------
 
     def tiers(self, request: RequestIn) -> list[tuple[str, frozenset[int | None]]]:
-        own = sorted({self.venue.booths[b].pavilion_id for b, h in self.holder.items() if h == request.exhibitor_id},
-                     key=lambda p: (p is None, p or 0))
+        own = sorted(self.own.get(request.exhibitor_id, ()), key=lambda p: (p is None, p or 0))
         theme = [p.id for p in self.pavilions if p.category_ids & request.category_ids]
         area = [p.id for p in self.pavilions if request.preferred_area_id is not None
                 and p.area_id == request.preferred_area_id]
@@ -230,60 +300,154 @@ class _Search:
                 result.append((name, fresh))
         return result
 
+    def _keys(self, pavilions: frozenset[int | None], raw: bool) -> list[tuple[int | None, bool]]:
+        """The (pavilion, raw) keys of a tier that have free booths, in a fixed order."""
+        keys = [(p, raw) for p in pavilions if self.free_by_key.get((p, raw))]
+        return sorted(keys, key=lambda k: (k[0] is None, k[0] or 0))
+
     # -- candidate blocks ---------------------------------------------------------------------------------------
 
-    def _allowed(self, pavilions: frozenset[int | None], raw: bool) -> set[int]:
-        booths = self.venue.booths
-        return {b for b in self.free if booths[b].pavilion_id in pavilions and booths[b].raw == raw}
-
-    def straight_blocks(self, allowed: set[int], n: int) -> list[tuple[tuple[int, ...], int, bool]]:
-        """Every run of ``n`` allowed booths in a row, with how many ends of it leave a gap (0 = snug) and whether
-        the run lies along an aisle (all its booths open onto the same side parallel to it: a front, not two
-        booths back to back)."""
-        if n == 1:  # any single booth: no row to keep whole
-            return [((key,), 0, True) for key in allowed]
-        booths = self.venue.booths
-        blocks = []
-        for segment, sides in self.venue.segments:
-            run: list[int] = []
-            for key in [*segment, None]:
-                if key is not None and key in allowed:
-                    run.append(key)
+    def _windows(self, segments: Iterable[int], allowed: set[int], n: int, how: int) -> list[Candidate]:
+        """Every run of ``n`` allowed booths in a row of ``segments`` (any single allowed booth for ``n`` = 1), with
+        how many ends of it leave a gap (0 = snug) and whether it lies along an aisle (all its booths open onto
+        the same side parallel to it: a front, not two booths back to back), ranked."""
+        order, premium = self.venue.order, self.venue.premium
+        out: list[Candidate] = []
+        if n == 1:
+            for b in allowed:
+                p = premium[b]
+                out.append(((False, False, 0, int(p), order[b], 0, 0) if how == _SPARE
+                            else (not p, False, 0, 0, order[b], 0, 0), (b,), True))
+            out.sort()
+            return out
+        for s in segments:
+            keys, _sides = self.venue.segments[s]
+            fronts, prem = self.venue.fronts[s], self.venue.premiums[s]
+            i, length = 0, len(keys)
+            while i < length:
+                if keys[i] not in allowed:
+                    i += 1
                     continue
-                for start in range(len(run) - n + 1):
-                    gaps = (start > 0) + (start + n < len(run))
-                    block = tuple(run[start:start + n])
-                    front = any(all(side in booths[b].open_sides for b in block) for side in sides)
-                    blocks.append((block, gaps, front))
-                run = []
-        return blocks
+                j = i + 1
+                while j < length and keys[j] in allowed:
+                    j += 1
+                for a in range(i, j - n + 1):
+                    z = a + n
+                    front = any(f[z] - f[a] == n for f in fronts)
+                    p = prem[z] - prem[a]
+                    gaps = (a > i) + (z < j)
+                    rank = ((False, not front, gaps, p, order[keys[a]], s, a) if how == _SPARE
+                            else (p == 0, not front, gaps, 0, order[keys[a]], s, a))
+                    out.append((rank, tuple(keys[a:z]), front))
+                i = j
+        out.sort()
+        return out
 
-    def compact_blocks(self, allowed: set[int], n: int) -> list[tuple[int, ...]]:
-        """Blocks of ``n`` touching booths grown from each allowed booth, always adding the neighbour that keeps
-        the block's outline smallest (two rows back to back rather than an L)."""
-        booths, order = self.venue.booths, self.venue.order
-        seen, blocks = set(), []
-        for seed in sorted(allowed, key=order.__getitem__):
-            block = [seed]
-            members = {seed}
-            r = booths[seed].rect
-            box = (r.x, r.y, r.x2, r.y2)
-            while len(block) < n:
-                frontier = sorted({nb for b in block for nb in self.venue.neighbours[b]
-                                   if nb in allowed and nb not in members}, key=order.__getitem__)
-                if not frontier:
-                    break
-                best = min(frontier, key=lambda k, box=box: (round(_outline(box, booths[k].rect), 2), order[k]))
-                block.append(best)
-                members.add(best)
-                r = booths[best].rect
-                box = (min(box[0], r.x), min(box[1], r.y), max(box[2], r.x2), max(box[3], r.y2))
-            if len(block) == n:
-                key = tuple(sorted(block, key=order.__getitem__))
-                if key not in seen:
-                    seen.add(key)
-                    blocks.append(key)
-        return blocks
+    def _grow(self, seed: int, allowed: set[int], n: int) -> tuple[int, ...] | None:
+        """A block of ``n`` touching booths grown from ``seed``, always adding the neighbour that keeps the block's
+        outline smallest (two rows back to back rather than an L); None if fewer than ``n`` are reachable."""
+        corners, order, neighbours = self.venue.corners, self.venue.order, self.venue.neighbours
+        block = [seed]
+        x0, y0, x1, y1 = corners[seed]
+        frontier = {nb for nb in neighbours[seed] if nb in allowed}
+        while len(block) < n:
+            if not frontier:
+                return None
+            best, best_rank = 0, None
+            for k in frontier:  # the smallest outline (to the cm), then the lowest number
+                a, b, c, d = corners[k]
+                rank = (round((max(x1, c) - min(x0, a)) * (max(y1, d) - min(y0, b)), 2), order[k])
+                if best_rank is None or rank < best_rank:
+                    best, best_rank = k, rank
+            block.append(best)
+            frontier.discard(best)
+            frontier.update(nb for nb in neighbours[best] if nb in allowed and nb not in block)
+            a, b, c, d = corners[best]
+            x0, y0, x1, y1 = min(x0, a), min(y0, b), max(x1, c), max(y1, d)
+        return tuple(sorted(block, key=order.__getitem__))
+
+    def _ranked_compact(self, blocks: Iterable[tuple[int, tuple[int, ...] | None]], straight: set[tuple[int, ...]],
+                        how: int) -> list[Candidate]:
+        """Compact blocks (seed, block) in seed order, each once and none that is a straight run, ranked."""
+        order, premium = self.venue.order, self.venue.premium
+        seen: set[tuple[int, ...]] = set()
+        out: list[Candidate] = []
+        for seed, block in blocks:
+            if block is None or block in seen:
+                continue
+            seen.add(block)
+            if block in straight:
+                continue
+            p = sum(premium[b] for b in block)
+            out.append(((False, p, order[block[0]], order[seed]) if how == _SPARE
+                        else (p == 0, 0, order[block[0]], order[seed]), block, False))
+        out.sort()
+        return out
+
+    def _straight(self, key: tuple[int | None, bool], n: int, how: int) -> list[Candidate]:
+        """The straight candidates of a group, patched since it was last asked for."""
+        group = self.groups[key]
+        version = len(group.taken)
+        cached = group.straight.get((n, how))
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        if cached is None:
+            candidates = self._windows(self.segments_of_group[key], group.free, n, how)
+        elif n == 1:
+            gone = set(group.taken[cached[0]:])
+            candidates = [c for c in cached[1] if c[1][0] not in gone]
+        else:
+            dirty = {s for b in group.taken[cached[0]:] for s in self.venue.segment_of.get(b, ())}
+            candidates = [c for c in cached[1] if c[0][5] not in dirty]
+            candidates += self._windows(sorted(dirty), group.free, n, how)
+            candidates.sort()
+        group.straight[(n, how)] = (version, candidates)
+        return candidates
+
+    def _compact(self, key: tuple[int | None, bool], n: int, how: int) -> list[Candidate]:
+        """The compact candidates of a group: the block grown from each free booth, regrown only when it lost a
+        booth."""
+        group = self.groups[key]
+        version = len(group.taken)
+        cached = group.compact.get(n)
+        if cached is None:
+            blocks = {seed: self._grow(seed, group.free, n) for seed in group.ids if seed in group.free}
+            ranked: dict[int, list[Candidate]] = {}
+        elif cached[0] != version:
+            gone = set(group.taken[cached[0]:])
+            blocks = {}
+            for seed, block in cached[1].items():
+                if seed in gone:
+                    continue
+                blocks[seed] = block if block is None or gone.isdisjoint(block) else self._grow(seed, group.free, n)
+            ranked = {}
+        else:
+            blocks, ranked = cached[1], cached[2]
+        if how not in ranked:
+            straight = {c[1] for c in self._straight(key, n, _SPARE)}
+            ranked[how] = self._ranked_compact(blocks.items(), straight, how)
+        group.compact[n] = (version, blocks, ranked)
+        return ranked[how]
+
+    def candidates(self, keys: list[tuple[int | None, bool]], n: int, how: int, compact: bool) -> Iterator[Candidate]:
+        """The straight (or compact) candidates of a tier's keys in rank order: the groups' cached lists merged,
+        and those of booths that touch another pavilion computed afresh."""
+        lists = []
+        loose: set[int] = set()
+        for key in keys:
+            if key in self.groups:
+                lists.append(self._compact(key, n, how) if compact else self._straight(key, n, how))
+            else:
+                loose |= self.free_by_key[key]
+        if loose:
+            segments = sorted({s for b in loose for s in self.venue.segment_of.get(b, ())})
+            windows = self._windows(segments, loose, n, how)
+            if compact:
+                order = self.venue.order
+                blocks = ((seed, self._grow(seed, loose, n)) for seed in sorted(loose, key=order.__getitem__))
+                windows = self._ranked_compact(blocks, {c[1] for c in windows}, how)
+            lists.append(windows)
+        return heapq.merge(*lists) if len(lists) != 1 else iter(lists[0])
 
     def raw_blocks(self, allowed: set[int], m2: float) -> list[tuple[int, ...]]:
         """One lot of at least ``m2``, or adjacent lots grown from each lot (largest neighbour first, so as few
@@ -318,7 +482,7 @@ class _Search:
         return any(self.holder.get(z) in rivals for b in block for z in self.venue.zone[b])
 
     def premium(self, block: Iterable[int]) -> int:
-        return sum(1 for b in block if self.venue.booths[b].kind in PREMIUM)
+        return sum(1 for b in block if self.venue.premium[b])
 
     def touches(self, exhibitor_id: int, block: Iterable[int]) -> bool:
         return any(self.holder.get(nb) == exhibitor_id for b in block for nb in self.venue.neighbours[b])
@@ -328,49 +492,44 @@ class _Search:
     def place(self, request: RequestIn) -> Assignment | Unmet:
         saw_space = saw_block = saw_corner_miss = saw_conflict = False
         booths, order = self.venue.booths, self.venue.order
+        exhibitor = request.exhibitor_id
+        holds = bool(self.own.get(exhibitor))  # blocks next to its booths come first
         for tier, pavilions in self.tiers(request):
-            allowed = self._allowed(pavilions, request.raw)
-            if not allowed:
+            keys = self._keys(pavilions, request.raw)
+            if not keys:
                 continue
             saw_space = True
             if request.raw:
-                candidates = [(block, True) for block in self.raw_blocks(allowed, request.raw_m2)]
+                allowed = set().union(*(self.free_by_key[k] for k in keys))
 
-                def rank(c):
-                    block = c[0]
-                    return (not self.touches(request.exhibitor_id, block),
-                            round(sum(booths[b].area_m2 for b in block), 2), len(block), order[block[0]])
-                groups = [sorted(candidates, key=rank)]
-            else:
-                n = request.booths
-
-                def rank(c):
-                    block, gaps, front = c
-                    prem = self.premium(block)
-                    corner_miss = request.corner != "none" and prem == 0
-                    spend = prem if request.corner == "none" else 0  # keep corners for those who want them
-                    return (not self.touches(request.exhibitor_id, block), corner_miss, not front, gaps, spend,
-                            order[block[0]])
-                straight = sorted(self.straight_blocks(allowed, n), key=rank)
-                groups = [[(block, front) for block, _g, front in straight]]
-                if n > 1:
-                    groups.append(None)  # compact blocks, only computed if no straight run will do
-            for i, group in enumerate(groups):
-                if group is None:
-                    straight_ids = {c[0] for c in groups[0]}
-                    group = sorted(((block, 0, False) for block in self.compact_blocks(allowed, request.booths)
-                                    if block not in straight_ids), key=rank)
-                    group = [(block, False) for block, _g, _f in group]
-                    groups[i] = group
-                for block, is_straight in group:
+                def rank(block):
+                    return (not self.touches(exhibitor, block), round(sum(booths[b].area_m2 for b in block), 2),
+                            len(block), order[block[0]])
+                for block in sorted(self.raw_blocks(allowed, request.raw_m2), key=rank):
                     saw_block = True
-                    if request.corner == "require" and not request.raw and self.premium(block) == 0:
-                        saw_corner_miss = True
-                        continue
-                    if self.conflicts(request.exhibitor_id, block):
+                    if self.conflicts(exhibitor, block):
                         saw_conflict = True
                         continue
-                    return self._take(request, block, tier, is_straight)
+                    return self._take(request, block, tier, True)
+                continue
+            n = request.booths
+            how = _SPARE if request.corner == "none" else _WISH
+            require = request.corner == "require"
+            for compact in ((False, True) if n > 1 else (False,)):
+                candidates = self.candidates(keys, n, how, compact)
+                if holds:
+                    candidates = iter(sorted(candidates, key=lambda c: not self.touches(exhibitor, c[1])))
+                for rank, block, front in candidates:
+                    saw_block = True
+                    if require and rank[0]:  # no corner booth in it
+                        saw_corner_miss = True
+                        if holds:
+                            continue
+                        break  # the rest lack one too: they rank after every block that has one
+                    if self.conflicts(exhibitor, block):
+                        saw_conflict = True
+                        continue
+                    return self._take(request, block, tier, front)
         if saw_conflict:
             reason = "competitor"
         elif saw_corner_miss:
@@ -387,8 +546,13 @@ class _Search:
         booths, order = self.venue.booths, self.venue.order
         block = tuple(sorted(block, key=order.__getitem__))
         for b in block:
-            self.free.discard(b)
+            key = self.key_of[b]
+            self.free_by_key[key].discard(b)
             self.holder[b] = request.exhibitor_id
+            self.own[request.exhibitor_id].add(booths[b].pavilion_id)
+            group = self.groups.get(key)
+            if group is not None:
+                group.taken.append(b)
         return Assignment(request.application_id, request.exhibitor_id, block,
                           tuple(booths[b].number for b in block), tier, straight, self.premium(block),
                           round(sum(booths[b].area_m2 for b in block), 2))
@@ -400,9 +564,11 @@ def priority_order(requests: Iterable[RequestIn]) -> list[RequestIn]:
     return sorted(requests, key=lambda r: order_key(r.points, r.submitted_at, r.application_id))
 
 
-def solve(problem: Problem, progress: Callable[[int], None] | None = None) -> Solution:
-    """Serve the requests in priority order; see the module's description for how each one is placed."""
-    search = _Search(problem)
+def solve(problem: Problem, progress: Callable[[int], None] | None = None, *, cached: bool = True) -> Solution:
+    """Serve the requests in priority order; see the module's description for how each one is placed.
+
+    ``cached`` off computes every tier's candidate blocks from scratch: the same solution, slower (for tests)."""
+    search = _Search(problem, cached)
     solution = Solution()
     for request in priority_order(problem.requests):
         if (request.raw and request.raw_m2 <= 0) or (not request.raw and request.booths <= 0):

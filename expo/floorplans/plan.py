@@ -271,6 +271,12 @@ def build_plan(expo: Expo, lang: str = "en", hall: str | None = None, variant: s
     )
 
 
+def hall_names(expo: Expo, lang: str = "en") -> list[tuple[str, str]]:
+    """(code, name in ``lang``) of every hall of ``expo``, by code: the hall tabs of a plan that shows one hall."""
+    return [(h.code, localized(h, "name", lang))
+            for h in db.session.scalars(select(Hall).where(Hall.expo_id == expo.id).order_by(Hall.code))]
+
+
 def booths_of(expo: Expo, exhibitor_id: int) -> tuple[str | None, list[int]]:
     """The hall code and booth ids of an exhibitor's booths (assigned or held), in the hall with most of them."""
     rows = db.session.execute(

@@ -14,7 +14,7 @@ from expo.errorpages import error_response
 from expo.exhibitors.models import ApplicationStatus
 from expo.exhibitors.services import application_of, current_expo
 from expo.floorplans.pdf import render_pdf
-from expo.floorplans.plan import VARIANTS, Plan, booths_of, build_plan, selectable_booths
+from expo.floorplans.plan import VARIANTS, Plan, booths_of, build_plan, hall_names, selectable_booths
 from expo.floorplans.svg import render_svg
 from expo.i18n import LANGUAGES, current_lang
 from expo.pdf.pages import ORIENTATIONS, PAPERS
@@ -54,7 +54,8 @@ def _booth_links(expo, plan: Plan) -> tuple[dict[int, str], set[int]]:
 @bp.get("/plan/")
 @allow(PUBLIC)
 def plan():
-    """The interactive plan of the current expo: hall tabs, zoom and pan, filters, search."""
+    """The interactive plan of the current expo: hall tabs, zoom and pan, filters, search. ``hall`` (a code) shows
+    that hall alone — a page of a few hundred booths instead of the whole venue's thousands."""
     expo = current_expo()
     variant = request.args.get("variant", "exhibitor")
     if variant not in VARIANTS:
@@ -62,11 +63,16 @@ def plan():
     if variant == "sales" and not _is_organizer():
         return error_response(403, _("The sales plan is for the organizers."))
     lang = current_lang()
-    floor = build_plan(expo, lang, variant=variant)
+    hall = request.args.get("hall") or None
+    try:
+        floor = build_plan(expo, lang, hall=hall, variant=variant)
+    except LookupError:
+        return error_response(404, _("There is no hall %(hall)s.", hall=hall[:20]))
+    halls = hall_names(expo, lang) if hall else [(h.code, h.name) for h in floor.halls]
     links, selectable = _booth_links(expo, floor)
     svg = render_svg(floor, links=links, selectable=selectable, title=_("Floor plan"))
-    return render_template("floorplans/plan.html", plan=floor, svg=Markup(svg), variant=variant,
-                           papers=list(PAPERS), organizer=_is_organizer(), selectable=bool(selectable))
+    return render_template("floorplans/plan.html", plan=floor, svg=Markup(svg), variant=variant, hall=hall,
+                           halls=halls, papers=list(PAPERS), organizer=_is_organizer(), selectable=bool(selectable))
 
 
 @bp.get("/plan/<variant>.pdf")

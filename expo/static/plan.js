@@ -105,14 +105,18 @@
   document.getElementById("zoom-out").addEventListener("click", function () { zoom(1 / 1.4); });
   document.getElementById("zoom-reset").addEventListener("click", function () { show(home.slice()); });
 
+  // On the whole venue a tab zooms to its hall; on a page of one hall (?hall=) the tabs are links to the others.
+  var oneHall = document.getElementById("plan-tools").getAttribute("data-hall");
   Array.prototype.forEach.call(document.querySelectorAll(".hall-tabs .tab"), function (tab) {
-    tab.addEventListener("click", function () {
+    tab.addEventListener("click", function (e) {
+      var code = tab.getAttribute("data-hall");
+      var hall = code && svg.querySelector('g.hall[data-hall="' + code + '"]');
+      if (oneHall || (code && !hall)) return;
+      e.preventDefault();
       Array.prototype.forEach.call(document.querySelectorAll(".hall-tabs .tab"), function (t) {
         t.classList.toggle("active", t === tab);
       });
-      var code = tab.getAttribute("data-hall");
       if (!code) { show(home.slice()); return; }
-      var hall = svg.querySelector('g.hall[data-hall="' + code + '"]');
       var b = hall.getAttribute("data-box").split(" ").map(Number);
       fitBox(b[0], b[1], b[2], b[3], 4);
     });
