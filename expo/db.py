@@ -21,12 +21,19 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+#: Tables the migrations create outside the models, and their shadow tables: the SQLite full-text index of the buyer
+#: list's search (migration 0004, FTS5 virtual table ``buyers_search`` and ``buyers_search_*``).
+UNMODELLED_TABLES = ("buyers_search",)
+
+
 def autogenerate_filter(dialect: str) -> Callable[..., bool]:
     """Alembic's ``include_object`` for comparing the models with a database of ``dialect``: it leaves out what the
     models declare for another database only (``Index(...).ddl_if(dialect="postgresql")``, such as the trigram
     indexes of the review queue's search), which the migrations create there and nowhere else."""
 
     def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        if type_ == "table" and reflected and compare_to is None and name.startswith(UNMODELLED_TABLES):
+            return False
         ddl_if = getattr(obj, "_ddl_if", None)
         if ddl_if is None or ddl_if.dialect is None:
             return True

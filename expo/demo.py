@@ -16,7 +16,16 @@ from sqlalchemy import func, insert, inspect, select, text
 from expo.audit import AuditEntry
 from expo.auth.models import Role, User
 from expo.auth.services import hash_password
-from expo.buyers.models import Buyer
+from expo.buyers.models import (
+    Buyer,
+    BuyerStatus,
+    Delegation,
+    HostedStatus,
+    Passport,
+    VolumeBand,
+    buyer_categories,
+    delegation_categories,
+)
 from expo.categories.models import ProductCategory, exhibitor_categories
 from expo.exhibitors.models import ApplicationStatus, CornerPreference, Exhibitor, ExhibitorStaff, SpaceApplication
 from expo.extensions import db
@@ -165,6 +174,84 @@ BUYER_COUNTRIES = ["US", "RU", "DE", "GB", "FR", "IT", "ES", "BR", "MX", "AR", "
                    "SA", "TR", "IN", "PK", "BD", "VN", "TH", "MY", "ID", "PH", "KR", "JP", "AU", "KZ", "UZ", "PL",
                    "UA", "IR", "CA", "PE", "CO", "ET", "MA"]
 
+# Buyers and delegations. Country or region → (English name, dial code, interpreter language).
+BUYER_COUNTRY_INFO = {
+    "US": ("United States", "1", "English"), "RU": ("Russia", "7", "Russian"), "DE": ("Germany", "49", "German"),
+    "GB": ("United Kingdom", "44", "English"), "FR": ("France", "33", "French"), "IT": ("Italy", "39", "Italian"),
+    "ES": ("Spain", "34", "Spanish"), "BR": ("Brazil", "55", "Portuguese"), "MX": ("Mexico", "52", "Spanish"),
+    "AR": ("Argentina", "54", "Spanish"), "CL": ("Chile", "56", "Spanish"), "ZA": ("South Africa", "27", "English"),
+    "NG": ("Nigeria", "234", "English"), "KE": ("Kenya", "254", "English"), "EG": ("Egypt", "20", "Arabic"),
+    "AE": ("United Arab Emirates", "971", "Arabic"), "SA": ("Saudi Arabia", "966", "Arabic"),
+    "TR": ("Turkey", "90", "Turkish"), "IN": ("India", "91", "Hindi"), "PK": ("Pakistan", "92", "Urdu"),
+    "BD": ("Bangladesh", "880", "Bengali"), "VN": ("Vietnam", "84", "Vietnamese"), "TH": ("Thailand", "66", "Thai"),
+    "MY": ("Malaysia", "60", "Malay"), "ID": ("Indonesia", "62", "Indonesian"), "PH": ("Philippines", "63", "English"),
+    "KR": ("Korea", "82", "Korean"), "JP": ("Japan", "81", "Japanese"), "AU": ("Australia", "61", "English"),
+    "KZ": ("Kazakhstan", "7", "Russian"), "UZ": ("Uzbekistan", "998", "Russian"), "PL": ("Poland", "48", "Polish"),
+    "UA": ("Ukraine", "380", "Ukrainian"), "IR": ("Iran", "98", "Persian"), "CA": ("Canada", "1", "English"),
+    "PE": ("Peru", "51", "Spanish"), "CO": ("Colombia", "57", "Spanish"), "ET": ("Ethiopia", "251", "Amharic"),
+    "MA": ("Morocco", "212", "Arabic"),
+}
+# Names in the buyer's own script: groups of (given names, family names, family name first in Latin letters, family
+# name first in the native script, separator there), each name a pair (as in the passport, native). Where a country
+# has none here, a Latin name only.
+_ARABIC = ([("Omar", "عمر"), ("Fatima", "فاطمة"), ("Ahmed", "أحمد"), ("Layla", "ليلى"), ("Khalid", "خالد"),
+            ("Aisha", "عائشة")],
+           [("Haddad", "حداد"), ("Al-Sayed", "السيد"), ("Mansour", "منصور"), ("Nasser", "ناصر"), ("Karim", "كريم")],
+           False, False, " ")
+NATIVE_NAMES = {
+    "RU": [([("Dmitry", "Дмитрий"), ("Sergey", "Сергей"), ("Alexey", "Алексей"), ("Andrey", "Андрей"),
+             ("Mikhail", "Михаил"), ("Pavel", "Павел")],
+            [("Volkov", "Волков"), ("Kuznetsov", "Кузнецов"), ("Sokolov", "Соколов"), ("Lebedev", "Лебедев"),
+             ("Morozov", "Морозов"), ("Popov", "Попов")], False, False, " "),
+           ([("Olga", "Ольга"), ("Elena", "Елена"), ("Natalia", "Наталья"), ("Irina", "Ирина"), ("Anna", "Анна"),
+             ("Tatiana", "Татьяна")],
+            [("Volkova", "Волкова"), ("Smirnova", "Смирнова"), ("Popova", "Попова"), ("Morozova", "Морозова"),
+             ("Novikova", "Новикова"), ("Sokolova", "Соколова")], False, False, " ")],
+    "UA": [([("Oleksandr", "Олександр"), ("Andriy", "Андрій"), ("Kateryna", "Катерина"), ("Oksana", "Оксана")],
+            [("Shevchenko", "Шевченко"), ("Bondarenko", "Бондаренко"), ("Kovalenko", "Коваленко"),
+             ("Tkachenko", "Ткаченко")], False, False, " ")],
+    "KZ": [([("Nurlan", "Нурлан"), ("Yerlan", "Ерлан"), ("Askar", "Аскар")],
+            [("Abenov", "Абенов"), ("Nurpeisov", "Нурпеисов"), ("Zhakupov", "Жакупов")], False, False, " "),
+           ([("Aigerim", "Айгерим"), ("Dana", "Дана"), ("Saule", "Сауле")],
+            [("Abenova", "Абенова"), ("Nurpeisova", "Нурпеисова"), ("Zhakupova", "Жакупова")], False, False, " ")],
+    "VN": [([("Van Minh", "Văn Minh"), ("Thi Lan", "Thị Lan"), ("Hoang Nam", "Hoàng Nam"), ("Thu Trang", "Thu Trang"),
+             ("Duc Anh", "Đức Anh"), ("Thi Mai", "Thị Mai"), ("Quoc Bao", "Quốc Bảo")],
+            [("Nguyen", "Nguyễn"), ("Tran", "Trần"), ("Le", "Lê"), ("Pham", "Phạm"), ("Hoang", "Hoàng"), ("Vo", "Võ"),
+             ("Dang", "Đặng")], True, True, " ")],
+    "JP": [([("Hiroshi", "博"), ("Yuki", "由紀"), ("Kenji", "健二"), ("Akiko", "明子"), ("Takeshi", "武")],
+            [("Tanaka", "田中"), ("Sato", "佐藤"), ("Suzuki", "鈴木"), ("Takahashi", "高橋"), ("Watanabe", "渡辺")],
+            False, True, "")],
+    "KR": [([("Min-jun", "민준"), ("Seo-yeon", "서연"), ("Ji-hoon", "지훈"), ("Yu-na", "유나"), ("Hyun-woo", "현우")],
+            [("Kim", "김"), ("Lee", "이"), ("Park", "박"), ("Choi", "최"), ("Jung", "정")], True, True, "")],
+    "TH": [([("Somchai", "สมชาย"), ("Suda", "สุดา"), ("Niran", "นิรันดร์"), ("Malee", "มาลี")],
+            [("Wongsa", "วงศ์สา"), ("Chaiyaporn", "ชัยพร"), ("Srisuk", "ศรีสุข")], False, False, " ")],
+    "AE": [_ARABIC], "SA": [_ARABIC], "EG": [_ARABIC], "MA": [_ARABIC],
+}
+# Countries with many buyers of Chinese descent: a quarter of their buyers also give a name in Chinese characters.
+CHINESE_DIASPORA = ("MY", "ID", "TH", "PH", "US", "CA", "AU", "GB")
+BUYER_TITLES = ["Purchasing Manager", "Buyer", "Senior Buyer", "Sourcing Director", "Category Manager",
+                "Managing Director", "Owner", "Product Manager", "Import Manager"]
+BUYER_COMPANY_KINDS = ["Trading", "Retail", "Imports", "Sports", "Footwear", "Shoes", "Distribution", "Outdoor"]
+VOLUME_WEIGHTS = [(VolumeBand.UNDER_100K, 20), (VolumeBand.FROM_100K, 35), (VolumeBand.FROM_1M, 30),
+                  (VolumeBand.FROM_10M, 11), (VolumeBand.OVER_50M, 4)]
+DELEGATION_KINDS = ["Footwear Importers", "Sporting Goods Buyers", "Shoe Retailers", "Leather Goods Traders",
+                    "Footwear Wholesalers", "Children's Footwear Buyers", "Shoe Materials Buyers"]
+DELEGATION_ORGS = ["Chamber of Commerce", "Footwear Association", "Retailers Union", "Importers Association",
+                   "Sporting Goods Federation", "Trade Promotion Agency"]
+HOTELS = ["晋江万达嘉华酒店 Wanda Realm Jinjiang", "晋江宝龙福朋喜来登 Four Points by Sheraton Jinjiang",
+          "晋江佰翔世纪酒店 Jinjiang Baixiang Century Hotel", "泉州万达文华酒店 Wanda Vista Quanzhou",
+          "晋江爱乐酒店 Jinjiang Aile Hotel"]
+AIRLINES = ["MF", "CZ", "FM", "SU", "VN", "TK", "EK", "SQ", "CX", "QR"]
+# The fixed delegations of the demo sign-ins: (leader e-mail, name, country, organization, members' names).
+FIXED_DELEGATIONS = [
+    ("leader@expo.test", "Russian Footwear Retailers Delegation", "RU", "Russian Union of Footwear Retailers",
+     [("Ivan Petrov", "Иван Петров")]),
+    ("leader2@expo.test", "Vietnam Leather and Footwear Buyers Delegation", "VN",
+     "Vietnam Leather, Footwear and Handbag Association", [("Nguyen Van An", "Nguyễn Văn An")]),
+]
+FIXED_MEMBERS = (6, 4)  # at least this many members in delegations 1 and 2
+DEMO_BUYER_EMAIL = "buyer@expo.test"
+
 STATUS_WEIGHTS = [(ApplicationStatus.DRAFT, 8), (ApplicationStatus.SUBMITTED, 35), (ApplicationStatus.APPROVED, 40),
                   (ApplicationStatus.WAITLISTED, 7), (ApplicationStatus.REJECTED, 5), (ApplicationStatus.WITHDRAWN, 5)]
 
@@ -174,6 +261,7 @@ DEMO_ACCOUNTS = [  # (email, name, role)
     ("gate@expo.test", "Gate 3 入口", Role.GATE),
     ("printdesk@expo.test", "Print desk 制证处", Role.PRINT_DESK),
     ("leader@expo.test", "Ivan Petrov", Role.DELEGATION_LEADER),
+    ("leader2@expo.test", "Nguyen Van An", Role.DELEGATION_LEADER),
     ("buyer@expo.test", "Maria Santos", Role.BUYER),
 ]
 DEMO_EXHIBITOR_EMAIL = "exhibitor@expo.test"
@@ -191,6 +279,7 @@ class Summary:
     staff: int
     pavilions: int
     booth_capacity: int
+    delegations: int = 0
 
 
 def holds_data() -> bool:
@@ -208,8 +297,14 @@ def wipe() -> None:
 
 
 def load(*, exhibitors: int = 1000, buyers: int = 3000, force: bool = False, hall_capacity: int | None = None,
-         progress: Callable[[int], None] | None = None, today: date | None = None) -> Summary:
-    """Fill an empty database with a demo expo. ``force`` wipes what is there first. The caller commits."""
+         progress: Callable[[int], None] | None = None, today: date | None = None,
+         delegations: int | None = None, checkpoints: bool = False) -> Summary:
+    """Fill an empty database with a demo expo. ``force`` wipes what is there first. The caller commits.
+
+    ``delegations`` buyer delegations (default ``max(2, buyers // 100)``) take about 40 % of the buyers as members.
+    ``checkpoints``: the gate's checkpoints too (:data:`CHECKPOINTS`; ``flask demo`` loads them, the tests' small
+    demo does not: gate tests make their own).
+    """
     if holds_data():
         if not force:
             raise DatabaseNotEmpty("the database already holds data")
@@ -381,24 +476,223 @@ def load(*, exhibitors: int = 1000, buyers: int = 3000, force: bool = False, hal
 
     _assign_demo_booths(expo, rng)
 
-    buyer_rows = []
-    for i in range(buyers):
-        country = BUYER_COUNTRIES[i % len(BUYER_COUNTRIES)] if i < len(BUYER_COUNTRIES) else rng.choice(BUYER_COUNTRIES)
-        person = f"{rng.choice(WESTERN_FIRST)} {rng.choice(WESTERN_LAST)}"
-        buyer_rows.append(dict(expo_id=expo.id, name=person, country=country, job_title="Purchasing Manager",
-                               company=f"{rng.choice(FOREIGN_WORDS)} {rng.choice(['Trading', 'Retail', 'Imports', 'Sports'])}",
-                               email=f"buyer{i:06d}@buyers.example.com"))
-        if len(buyer_rows) >= 5000:
-            db.session.execute(insert(Buyer), buyer_rows)
-            buyer_rows.clear()
-    if buyer_rows:
-        db.session.execute(insert(Buyer), buyer_rows)
-    tick(buyers)
-    db.session.flush()
-    return Summary(exhibitors=exhibitors, buyers=buyers,
-                   buyer_countries=min(buyers, len(BUYER_COUNTRIES)),
+    buyer_countries, n_delegations = _load_buyers(expo, cats, rng, buyers, delegations, password_hash, created0,
+                                                  tick)
+    if checkpoints:
+        load_checkpoints(expo)
+    return Summary(exhibitors=exhibitors, buyers=buyers, buyer_countries=buyer_countries,
                    staff=db.session.scalar(select(func.count(ExhibitorStaff.id))) or 0,
-                   pavilions=len(PAVILIONS), booth_capacity=sum(h.standard_booth_capacity for h in halls))
+                   pavilions=len(PAVILIONS), booth_capacity=sum(h.standard_booth_capacity for h in halls),
+                   delegations=n_delegations)
+
+
+def _load_buyers(expo: Expo, cats: dict[str, ProductCategory], rng: random.Random, buyers: int,
+                 delegations: int | None, password_hash: str, created0: datetime,
+                 tick: Callable[[int], None]) -> tuple[int, int]:
+    """Buyers, delegations with their leaders' accounts, members' passports. Returns (countries, delegations).
+
+    Explicit ids (so that categories and passports can be inserted beside their buyers in Core batches); the
+    PostgreSQL sequences are moved past them at the end.
+    """
+    n_del = max(2, buyers // 100) if delegations is None else max(0, delegations)
+    # Delegation 1 and 2 belong to the demo's leader sign-ins; the others get a leader account each.
+    accounts = dict(db.session.execute(select(User.email, User.id).where(
+        User.email.in_([e for e, _n, _r in DEMO_ACCOUNTS]))).all())
+    leader_rows = [dict(email=f"leader{d:06d}@delegations.example.com",
+                        name=f"{rng.choice(WESTERN_FIRST)} {rng.choice(WESTERN_LAST)}", role=str(Role.DELEGATION_LEADER),
+                        password_hash=password_hash, active=True, locale=None)
+                   for d in range(len(FIXED_DELEGATIONS) + 1, n_del + 1)]
+    for start in range(0, len(leader_rows), 5000):
+        db.session.execute(insert(User), leader_rows[start:start + 5000])
+    leaders = dict(db.session.execute(select(User.email, User.id).where(
+        User.email.like("leader%@delegations.example.com"))).all())
+
+    product_codes = [code for code, _zh, _en, parent in CATEGORIES if parent and not code.startswith("machinery")]
+    all_codes = [code for code, *_x in CATEGORIES]
+    first_del = (db.session.scalar(select(func.max(Delegation.id))) or 0) + 1
+    del_rows, del_cat_rows, del_country = [], [], {}
+    used_names: set[str] = set()
+    for d in range(n_del):
+        del_id = first_del + d
+        if d < len(FIXED_DELEGATIONS):
+            email, name, country, organization, _names = FIXED_DELEGATIONS[d]
+            leader_id = accounts.get(email)
+        else:
+            country = rng.choice(BUYER_COUNTRIES)
+            cname = BUYER_COUNTRY_INFO[country][0]
+            name = f"{cname} {rng.choice(DELEGATION_KINDS)} Delegation"
+            organization = f"{cname} {rng.choice(DELEGATION_ORGS)}"
+            leader_id = leaders.get(f"leader{d + 1:06d}@delegations.example.com")
+        base, n = name, 2
+        while name in used_names:
+            name = f"{base} ({n})"
+            n += 1
+        used_names.add(name)
+        scheduled = d < len(FIXED_DELEGATIONS) or rng.random() < 0.92  # a few have not booked their travel yet
+        arrival = date(2027, 4, 17) + timedelta(days=rng.randint(0, 2)) if scheduled else None
+        departure = date(2027, 4, 21) + timedelta(days=rng.randint(0, 2)) if scheduled else None
+        interpreter = rng.random() < 0.6 and BUYER_COUNTRY_INFO[country][2] != "English"
+        created = created0 + timedelta(days=rng.randint(10, 150), minutes=rng.randint(0, 600))
+        del_rows.append(dict(
+            id=del_id, expo_id=expo.id, name=name, country=country, organization=organization,
+            leader_user_id=leader_id, arrival_date=arrival, departure_date=departure,
+            arrival_flight=f"{rng.choice(AIRLINES)} {rng.randint(100, 999)}" if scheduled else "",
+            departure_flight=f"{rng.choice(AIRLINES)} {rng.randint(100, 999)}" if scheduled else "",
+            hotel=rng.choice(HOTELS) if scheduled else "", interpreter_needed=interpreter,
+            interpreter_language=BUYER_COUNTRY_INFO[country][2] if interpreter else "", notes="",
+            created_at=created, updated_at=created))
+        for code in rng.sample(product_codes, k=rng.randint(1, 3)):
+            del_cat_rows.append(dict(delegation_id=del_id, category_id=cats[code].id))
+        del_country[del_id] = country
+    if del_rows:
+        db.session.execute(insert(Delegation), del_rows)
+        db.session.execute(insert(delegation_categories), del_cat_rows)
+
+    # Which buyers travel in which delegation: about 40 %, the fixed delegations with enough members to show.
+    # Buyer 0 is the demo buyer sign-in, on their own.
+    needed = sum(FIXED_MEMBERS[:min(n_del, len(FIXED_MEMBERS))])
+    n_members = min(max(0, buyers - 1), max(round(buyers * 0.4), needed)) if n_del else 0
+    slots = [first_del + d for d in range(min(n_del, len(FIXED_MEMBERS))) for _ in range(FIXED_MEMBERS[d])]
+    sizes = [rng.uniform(0.3, 1.7) for _ in range(n_del)]  # delegations differ in size
+    if n_members > len(slots):
+        slots += rng.choices([first_del + d for d in range(n_del)], weights=sizes, k=n_members - len(slots))
+    slots = slots[:n_members]
+    member_of: dict[int, int] = dict(zip(sorted(rng.sample(range(1, buyers), n_members)) if n_members else [],
+                                         slots, strict=True))
+    first_of: dict[int, int] = {}  # delegation id → its first member's index (the fixed delegations' leaders)
+    for i, del_id in member_of.items():
+        first_of.setdefault(del_id, i)
+    fixed_first = {first_of.get(first_del + d): FIXED_DELEGATIONS[d][4][0] for d in range(len(FIXED_DELEGATIONS))}
+
+    first_id = (db.session.scalar(select(func.max(Buyer.id))) or 0) + 1
+    demo_buyer_user = accounts.get(DEMO_BUYER_EMAIL)
+    volumes = [str(v) for v, _w in VOLUME_WEIGHTS]
+    volume_weights = [w for _v, w in VOLUME_WEIGHTS]
+    solo_countries = [c for c in BUYER_COUNTRIES if c not in set(del_country.values())] or BUYER_COUNTRIES
+    buyer_rows, cat_rows, passport_rows = [], [], []
+    countries: set[str] = set()
+    solo = 0
+    for i in range(buyers):
+        buyer_id = first_id + i
+        del_id = member_of.get(i)
+        if i == 0:
+            country = "BR"
+        elif del_id is not None:
+            country = del_country[del_id]
+        else:  # the first ones cover every country, then any
+            country = solo_countries[solo] if solo < len(solo_countries) else rng.choice(BUYER_COUNTRIES)
+            solo += 1
+        countries.add(country)
+        native = ""
+        if i == 0:
+            name = "Maria Santos"
+        elif i in fixed_first:
+            name, native = fixed_first[i]
+        elif country in NATIVE_NAMES:
+            name, native = _native_name(rng, NATIVE_NAMES[country])
+        elif country in CHINESE_DIASPORA and rng.random() < 0.25:
+            (sur_zh, sur_en), (giv_zh, giv_en) = rng.choice(SURNAMES), rng.choice(GIVEN)
+            name, native = f"{giv_en} {sur_en}", sur_zh + giv_zh
+        else:
+            name = f"{rng.choice(WESTERN_FIRST)} {rng.choice(WESTERN_LAST)}"
+        company = f"{rng.choice(FOREIGN_WORDS)} {rng.choice(BUYER_COMPANY_KINDS)}"
+        codes = rng.sample(product_codes, k=rng.randint(1, 3))
+        if rng.random() < 0.03:  # a few buy machines or materials for their own factories
+            codes[-1] = rng.choice(all_codes)
+            codes = list(dict.fromkeys(codes))
+        status, invited_at = str(BuyerStatus.REGISTERED), None
+        hosted, nights, transfers, decided, note = str(HostedStatus.NONE), 0, False, None, ""
+        created = created0 + timedelta(days=rng.randint(0, 170), minutes=rng.randint(0, 1440))
+        roll = rng.random()
+        if del_id is None and i != 0 and roll < 0.03:
+            status, invited_at = str(BuyerStatus.INVITED), created
+        elif del_id is None and i != 0 and roll < 0.04:
+            status = str(BuyerStatus.CANCELLED)
+        elif i != 0:
+            roll = rng.random()
+            if roll < 0.05:
+                hosted, nights, transfers = str(HostedStatus.APPROVED), 3, True
+                decided = created + timedelta(days=rng.randint(2, 20))
+                note = "3 nights, airport transfers"
+            elif roll < 0.07:
+                hosted, decided = str(HostedStatus.DECLINED), created + timedelta(days=rng.randint(2, 20))
+                note = "Programme full for this market"
+            elif roll < 0.17:
+                hosted = str(HostedStatus.APPLIED)
+        dial = BUYER_COUNTRY_INFO[country][1]
+        buyer_rows.append(dict(
+            id=buyer_id, expo_id=expo.id, user_id=demo_buyer_user if i == 0 else None, delegation_id=del_id,
+            name=name, name_native=native, company=company, country=country,
+            email=DEMO_BUYER_EMAIL if i == 0 else f"buyer{i:06d}@buyers.example.com", phone=f"+{dial} {rng.randint(100, 999)} {rng.randint(1000, 9999)}"
+            f"{rng.randint(100, 999)}", job_title=rng.choice(BUYER_TITLES),
+            website=f"https://www.b{i:06d}.example.com" if rng.random() < 0.5 else "",
+            purchase_volume=rng.choices(volumes, weights=volume_weights)[0],
+            products_sought=", ".join(cats[c].name_en for c in codes)
+            + f"; about {rng.randint(1, 50) * 1000:,} pairs a season",
+            contact_consent=i == 0 or rng.random() < 0.7, status=status, invited_at=invited_at,
+            hosted_status=hosted, hosted_hotel_nights=nights, hosted_transfers=transfers, hosted_note=note,
+            hosted_decided_at=decided, created_at=created, updated_at=decided or created))
+        cat_rows.extend(dict(buyer_id=buyer_id, category_id=cats[c].id) for c in codes)
+        if del_id is not None or i == 0:  # every member (and the demo buyer) has a passport for the visa letter
+            passport_rows.append(dict(
+                buyer_id=buyer_id, nationality=country,
+                number=f"{chr(65 + rng.randint(0, 25))}{chr(65 + rng.randint(0, 25))}{rng.randint(1000000, 9999999)}",
+                expires_on=date(2028, 1, 1) + timedelta(days=rng.randint(0, 365 * 8)),
+                date_of_birth=date(1960, 1, 1) + timedelta(days=rng.randint(0, 365 * 40))))
+        if len(buyer_rows) >= 5000:
+            _flush_buyers(buyer_rows, cat_rows, passport_rows)
+            tick(5000)
+    tick(len(buyer_rows))
+    _flush_buyers(buyer_rows, cat_rows, passport_rows)
+    if db.engine.dialect.name == "postgresql":  # explicit ids do not move the sequences on their own
+        for table in ("buyers", "delegations"):
+            db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                    f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"))
+    return len(countries), n_del
+
+
+# The gate's checkpoints, so that gate@expo.test can scan at once: (code, zh, en, kind, hall or room code, mode).
+# Entrances and the hall door: entry and exit, re-entry allowed, everyone checked out at 18:00.
+CHECKPOINTS = [
+    ("W1", "西门", "West gate", "entrance", "", "entry_exit"),
+    ("E1", "东门", "East gate", "entrance", "", "entry_exit"),
+    (HALLS[0][0], f"{HALLS[0][1]}入口", f"{HALLS[0][2]} door", "hall", HALLS[0][0], "entry_exit"),
+    ("R1", "洽谈室 R1", "Docking room R1", "room", "R1", "entry"),
+]
+
+
+def load_checkpoints(expo: Expo) -> list:
+    """The demo's checkpoints (:data:`CHECKPOINTS`) at ``expo``; every badge type, every day."""
+    from datetime import time
+
+    from expo.checkin.models import Checkpoint
+
+    rows = [Checkpoint(expo_id=expo.id, code=code, name_zh=zh, name_en=en, kind=kind, hall_code=hall_code,
+                       badge_type_ids=[], days=[], mode=mode, reentry=True, auto_checkout_at=time(18, 0),
+                       active=True) for code, zh, en, kind, hall_code, mode in CHECKPOINTS]
+    db.session.add_all(rows)
+    db.session.flush()
+    return rows
+
+
+def _native_name(rng: random.Random, groups: list[tuple]) -> tuple[str, str]:
+    """A (Latin, native script) name from one of a country's name groups."""
+    givens, families, latin_family_first, native_family_first, sep = rng.choice(groups)
+    (given, given_native), (family, family_native) = rng.choice(givens), rng.choice(families)
+    latin = f"{family} {given}" if latin_family_first else f"{given} {family}"
+    native = family_native + sep + given_native if native_family_first else given_native + sep + family_native
+    return latin, native
+
+
+def _flush_buyers(*batches: list[dict]) -> None:
+    buyer_rows, cat_rows, passport_rows = batches
+    if buyer_rows:
+        db.session.execute(insert(Buyer.__table__), buyer_rows)
+        db.session.execute(insert(buyer_categories), cat_rows)
+    if passport_rows:
+        db.session.execute(insert(Passport.__table__), passport_rows)
+    for batch in batches:
+        batch.clear()
 
 
 def _assign_demo_booths(expo: Expo, rng: random.Random) -> None:

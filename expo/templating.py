@@ -35,12 +35,13 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["hide_reset_links"] = hide_reset_links
 
 
-_RESET_LINK = re.compile(r"(/password/reset/)[^\s]+")
+_RESET_LINK = re.compile(r"(/password/reset/|/buyers/invitation/|/visit/badge/)[^\s]+")
 
 
 def hide_reset_links(text: str) -> str:
-    """Mail text without the secret part of password-reset links: staff reading the outbox must not be able to
-    take over the account (an admin's, say) that someone asked a reset for."""
+    """Mail text without the secret part of password-reset, buyer-invitation and visitor-badge links: staff
+    reading the outbox must not be able to take over the account (an admin's, say) someone asked a reset for, or
+    answer an invitation meant for someone else."""
     return _RESET_LINK.sub(r"\1…", text or "")
 
 

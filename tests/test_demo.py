@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import date
 
 import pytest
 from alembic.migration import MigrationContext
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 
 from expo import create_app, demo
 from expo.auth.models import Role, User
-from expo.buyers.models import Buyer
+from expo.buyers.models import Buyer, BuyerStatus, Delegation, HostedStatus, Passport, buyer_categories
 from expo.exhibitors.models import ApplicationStatus, Exhibitor, SpaceApplication
 from expo.extensions import db
 from expo.venue.models import ExhibitionArea, Expo, Hall, Pavilion
@@ -188,3 +189,165 @@ def test_quickstart_migrates_and_loads_once(blank_app):
     assert demo.DEMO_PASSWORD in second.output  # the sign-ins are still printed
     with blank_app.app_context():
         assert exhibitor_rows() == loaded and table_counts() == counts
+
+
+# Buyers and delegations -------------------------------------------------------------------------------------------
+
+def buyer_rows() -> list[tuple]:
+    return db.session.execute(select(Buyer.id, Buyer.name, Buyer.name_native, Buyer.country, Buyer.delegation_id,
+                                     Buyer.status, Buyer.hosted_status, Buyer.contact_consent)
+                              .order_by(Buyer.id)).all()
+
+
+def delegation_rows() -> list[tuple]:
+    return db.session.execute(select(Delegation.id, Delegation.name, Delegation.country, Delegation.arrival_date,
+                                     Delegation.hotel, User.email)
+                              .join(User, User.id == Delegation.leader_user_id, isouter=True)
+                              .order_by(Delegation.id)).all()
+
+
+def test_demo_delegations_leaders_and_passports(app):
+    """The fixed sign-ins of the small demo every test starts from: two delegations with their leaders, and
+    the demo buyer on their own."""
+    with app.app_context():
+        delegations = db.session.scalars(select(Delegation).order_by(Delegation.id)).all()
+        assert len(delegations) == 2  # max(2, 40 // 100)
+        first, second = delegations
+        assert (first.id, first.name, first.country) == (1, "Russian Footwear Retailers Delegation", "RU")
+        assert first.leader.email == "leader@expo.test" and first.leader.name == "Ivan Petrov"
+        assert first.leader.role == Role.DELEGATION_LEADER
+        assert (second.id, second.country) == (2, "VN")
+        assert second.leader.email == "leader2@expo.test" and second.leader.name == "Nguyen Van An"
+        assert second.leader.role == Role.DELEGATION_LEADER
+        assert len(first.members) >= 5 and len(second.members) >= 3
+        for delegation in delegations:
+            assert delegation.organization and delegation.hotel and delegation.arrival_flight
+            assert date(2027, 4, 17) <= delegation.arrival_date < delegation.departure_date <= date(2027, 4, 23)
+            assert delegation.categories
+            assert {m.country for m in delegation.members} == {delegation.country}
+        # Names in their own script: Cyrillic for the Russians, Vietnamese letters for the Vietnamese.
+        assert first.members[0].name == "Ivan Petrov" and first.members[0].name_native == "Иван Петров"
+        assert any("Nguyễn" in m.name_native or "ă" in m.name_native for m in second.members)
+
+        members = db.session.scalars(select(Buyer).where(Buyer.delegation_id.is_not(None))).all()
+        passports = {p.buyer_id: p for p in db.session.scalars(select(Passport))}
+        assert all(m.id in passports for m in members)  # every member can get a visa letter
+        for m in members:
+            p = passports[m.id]
+            assert p.number and p.nationality == m.country and p.date_of_birth < date(2010, 1, 1)
+            assert p.expires_on > date(2027, 10, 22)  # valid six months past the expo
+
+        buyer_account = db.session.scalar(select(User).where(User.email == "buyer@expo.test"))
+        maria = db.session.scalar(select(Buyer).where(Buyer.user_id == buyer_account.id))
+        assert (maria.name, maria.country, maria.delegation_id, maria.email) == \
+            ("Maria Santos", "BR", None, "buyer@expo.test")
+        assert maria.id in passports
+        assert 14 <= len(members) <= 18  # about 40 % of the 40 buyers
+        # Every buyer is interested in one to three product categories.
+        per_buyer = dict(db.session.execute(select(buyer_categories.c.buyer_id, func.count())
+                                            .group_by(buyer_categories.c.buyer_id)).all())
+        assert len(per_buyer) == 40 and set(per_buyer.values()) <= {1, 2, 3}
+
+
+@pytest.mark.empty_db
+def test_demo_buyers_at_scale_are_realistic_and_deterministic(app):
+    with app.app_context():
+        summary = demo.load(exhibitors=12, buyers=2000, delegations=15, hall_capacity=40)
+        db.session.commit()
+        assert summary.delegations == 15 and summary.buyers == 2000 and summary.buyer_countries >= 30
+        buyers, delegations = buyer_rows(), delegation_rows()
+        assert len(buyers) == 2000 and len(delegations) == 15
+        members = [b for b in buyers if b.delegation_id is not None]
+        assert 0.37 < len(members) / len(buyers) < 0.43
+        assert {b.delegation_id for b in members} == {d.id for d in delegations}  # no empty delegation
+        assert db.session.scalar(select(func.count(Passport.buyer_id))) == len(members) + 1  # + the demo buyer
+        share = {s: sum(b.hosted_status == s for b in buyers) / len(buyers) for s in HostedStatus}
+        assert 0.07 < share[HostedStatus.APPLIED] < 0.13
+        assert 0.03 < share[HostedStatus.APPROVED] < 0.07
+        assert 0.01 < share[HostedStatus.DECLINED] < 0.035
+        approved = db.session.scalars(select(Buyer).where(Buyer.hosted_status == HostedStatus.APPROVED)).all()
+        assert all(b.hosted_hotel_nights == 3 and b.hosted_transfers and b.hosted_decided_at for b in approved)
+        assert 0.65 < sum(b.contact_consent for b in buyers) / len(buyers) < 0.75
+        invited = [b for b in buyers if b.status == BuyerStatus.INVITED]
+        assert invited and all(b.delegation_id is None for b in invited)
+        assert any(b.name_native and HAN.search(b.name_native) for b in buyers)  # Chinese names render too
+        assert 0.1 < sum(bool(b.name_native) for b in buyers) / len(buyers) < 0.9
+        filled = db.session.execute(select(func.count()).where(
+            Buyer.phone != "", Buyer.purchase_volume != "", Buyer.products_sought != "")).scalar()
+        assert filled == 2000
+        # Each delegation has its own leader account (the same demo password).
+        leaders = [email for *_x, email in delegations]
+        assert leaders[:2] == ["leader@expo.test", "leader2@expo.test"]
+        assert len(set(leaders)) == 15 and all(e.endswith("@delegations.example.com") for e in leaders[2:])
+        # New buyers and delegations after the demo get fresh ids (PostgreSQL: the sequences were moved).
+        expo = db.session.scalar(select(Expo))
+        extra_delegation = Delegation(expo_id=expo.id, name="Late", country="FR")
+        extra_buyer = Buyer(expo_id=expo.id, name="Late Buyer", country="FR")
+        db.session.add_all([extra_delegation, extra_buyer])
+        db.session.flush()
+        assert extra_delegation.id == 16 and extra_buyer.id > max(b.id for b in buyers)
+        db.session.rollback()
+
+        demo.load(exhibitors=12, buyers=2000, delegations=15, hall_capacity=40, force=True)
+        db.session.commit()
+        assert buyer_rows() == buyers and delegation_rows() == delegations
+        passport_numbers = db.session.scalars(select(Passport.number).order_by(Passport.buyer_id)).all()
+        demo.load(exhibitors=12, buyers=2000, delegations=15, hall_capacity=40, force=True)
+        assert db.session.scalars(select(Passport.number).order_by(Passport.buyer_id)).all() == passport_numbers
+        db.session.rollback()
+
+
+@pytest.mark.empty_db
+def test_demo_command_takes_a_delegation_count_and_its_leaders_sign_in(app, runner, client):
+    result = runner.invoke(args=["demo", "--exhibitors", "12", "--buyers", "300", "--delegations", "5"])
+    assert result.exit_code == 0, result.output
+    assert "5 delegations" in result.output and "leader2@expo.test" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Delegation.id))) == 5
+    password, _logins = printed_logins(result.output)
+    for email in ("leader2@expo.test", "leader000005@delegations.example.com"):
+        sign_in(client, email, password)
+        client.post("/logout")
+
+
+@pytest.mark.empty_db
+def test_tiny_demos_still_have_the_fixed_sign_ins(app):
+    """However few buyers, the two fixed delegations get what their members' pages need."""
+    with app.app_context():
+        for buyers, delegations in ((0, None), (3, None), (12, 0), (12, 1), (12, None)):
+            summary = demo.load(exhibitors=2, buyers=buyers, delegations=delegations, hall_capacity=40, force=True)
+            db.session.commit()
+            assert summary.delegations == db.session.scalar(select(func.count(Delegation.id)))
+            assert db.session.scalar(select(func.count(Buyer.id))) == buyers
+            db.session.expunge_all()
+        assert [len(d.members) for d in db.session.scalars(select(Delegation).order_by(Delegation.id))] == [6, 4]
+
+
+@pytest.mark.empty_db
+def test_demo_command_sets_up_the_gate_checkpoints(app, runner, client):
+    """``flask demo`` loads two entrances, a hall door and a docking room, so gate staff can scan at once (the small
+    demo the tests start from has none: gate tests make their own)."""
+    from expo.checkin.models import Checkpoint
+
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Checkpoint)) == 0
+    result = runner.invoke(args=["demo", "--exhibitors", "12", "--buyers", "40"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        rows = {c.code: c for c in db.session.scalars(select(Checkpoint))}
+        first_hall = db.session.scalar(select(Hall.code).order_by(Hall.id))
+        assert set(rows) == {"W1", "E1", first_hall, "R1"}
+        assert (rows["W1"].name_zh, rows["W1"].name_en, rows["E1"].name_zh, rows["E1"].name_en) == (
+            "西门", "West gate", "东门", "East gate")
+        for code in ("W1", "E1"):
+            c = rows[code]
+            assert (c.kind, c.zone, c.mode, c.reentry, c.auto_checkout_at.strftime("%H:%M"), c.active) == (
+                "entrance", "venue", "entry_exit", True, "18:00", True)
+        assert (rows[first_hall].kind, rows[first_hall].zone) == ("hall", f"hall:{first_hall}")
+        assert (rows["R1"].kind, rows["R1"].zone) == ("room", "room:R1")
+        ids = {code: c.id for code, c in rows.items()}
+    password, _logins = printed_logins(result.output)
+    sign_in(client, "gate@expo.test", password)
+    chooser = client.get("/gate/").get_data(as_text=True)
+    assert all(f'data-checkpoint-id="{i}"' in chooser for i in ids.values())
+    assert client.get(f"/gate/{ids['W1']}").status_code == 200

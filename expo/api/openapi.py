@@ -28,13 +28,17 @@ from expo.auth.access import PUBLIC
 SKIP_FIELDS = {"csrf_token", "logo", "password_confirm"}
 
 
-def operation(summary: str, *, tag: str, body: type[Form] | None = None, query: type[Form] | None = None,
-              response: dict | None = None, status: int = 200, description: str = "") -> Callable:
-    """Describe an API view for the OpenAPI document. The body/query forms are the ones that validate it."""
+def operation(summary: str, *, tag: str, body: type[Form] | dict | None = None, query: type[Form] | None = None,
+              response: dict | None = None, status: int = 200, description: str = "",
+              errors: dict[int, str] | None = None) -> Callable:
+    """Describe an API view for the OpenAPI document. The body/query forms are the ones that validate it; a view
+    that checks its body by hand (the gate's scans, on the hot path) gives the body's JSON schema instead."""
 
     def decorate(view: Callable) -> Callable:
         view.openapi = {"summary": summary, "tag": tag, "body": body, "query": query, "response": response,
-                        "status": status, "description": description}
+                        "status": status, "description": description,
+                        # refusals besides the usual 400/401/403/404/422, as {409: "why"}
+                        "errors": errors or {}}
         return view
 
     return decorate
@@ -180,6 +184,8 @@ def _operation(rule, view, doc: dict, method: str) -> dict[str, Any]:
     }
     if doc["description"]:
         op["description"] = doc["description"]
+    for code, why in doc.get("errors", {}).items():
+        op["responses"][str(code)] = _error(why)
     audience = getattr(view, "expo_access", frozenset())
     if PUBLIC in audience:
         op["security"] = []
@@ -192,7 +198,7 @@ def _operation(rule, view, doc: dict, method: str) -> dict[str, Any]:
         for name, schema in form_schema(doc["query"])["properties"].items():
             op["parameters"].append({"name": name, "in": "query", "required": False, "schema": schema})
     if doc["body"] is not None and method in ("POST", "PUT", "PATCH"):
-        body = form_schema(doc["body"], json_body=True)
+        body = doc["body"] if isinstance(doc["body"], dict) else form_schema(doc["body"], json_body=True)
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     return op
 

@@ -343,5 +343,6 @@ def audit_log(exhibitor_id: int):
     return jsonify([s.dump(e, s.AUDIT) for e in audit.for_exhibitor(ex.id)])
 
 
-# The venue and allocation resources add their routes to this blueprint (at the end: they import from here).
-from expo.api import venue_views  # noqa: E402,F401
+# The venue and allocation, and the buyer and delegation resources add their routes to this blueprint (at the end:
+# they import from here).
+from expo.api import buyer_views, venue_views  # noqa: E402,F401

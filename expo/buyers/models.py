@@ -55,7 +55,9 @@ buyer_categories = Table(
     "buyer_categories",
     db.metadata,
     Column("buyer_id", ForeignKey("buyers.id", ondelete="CASCADE"), primary_key=True),
-    Column("category_id", ForeignKey("product_categories.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("category_id", ForeignKey("product_categories.id", ondelete="CASCADE"), primary_key=True),
+    # The buyer list's category filter reads a category's buyers from this index alone (it covers buyer_id).
+    Index("ix_buyer_categories_category_buyer", "category_id", "buyer_id"),
 )
 
 delegation_categories = Table(
@@ -73,11 +75,17 @@ class Buyer(TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_buyers_expo_country", "expo_id", "country", "id"),
         Index("ix_buyers_expo_name", "expo_id", "name", "id"),
+        Index("ix_buyers_expo_company", "expo_id", "company", "id"),
         # The organizer's list searches these columns with ILIKE '%text%': trigram indexes on PostgreSQL
         # (migration 0004), a scan on SQLite.
         *(Index(f"ix_buyers_{column}_trgm", column, postgresql_using="gin",
                 postgresql_ops={column: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
-          for column in ("name", "company", "email")),
+          for column in ("name", "name_native", "company", "email")),
+        # SQLite only: every column the buyer list filters, searches and sorts by, in name order, so that its
+        # statements read this index and never the table (SQLite keeps no statistics and would otherwise walk the
+        # name index reading a table row per buyer to test a filter). expo.buyers.queries explains.
+        Index("ix_buyers_list", "expo_id", "name", "id", "country", "status", "hosted_status", "delegation_id",
+              "purchase_volume", "company", "name_native", "email").ddl_if(dialect="sqlite"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -180,8 +188,9 @@ class InvitationLetter(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     expo_id: Mapped[int] = mapped_column(ForeignKey("expos.id", ondelete="CASCADE"), index=True)
     reference: Mapped[str] = mapped_column(String(24), unique=True)
-    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyers.id", ondelete="CASCADE"), index=True)
-    delegation_id: Mapped[int | None] = mapped_column(ForeignKey("delegations.id", ondelete="CASCADE"), index=True)
+    # SET NULL: a letter outlives its buyer or delegation (revoked), so its reference still verifies truthfully.
+    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyers.id", ondelete="SET NULL"), index=True)
+    delegation_id: Mapped[int | None] = mapped_column(ForeignKey("delegations.id", ondelete="SET NULL"), index=True)
     issued_at: Mapped[datetime] = mapped_column(DateTime)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     holders: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

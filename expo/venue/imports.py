@@ -4,8 +4,8 @@ The flow is upload → :func:`read_table` (type checked by content, size-capped)
 validated against the expo as it is, each with its own errors; nothing written) → preview → confirm →
 :func:`apply_import` (all rows in one transaction, or none).
 
-Between preview and confirm the parsed cells travel in a signed, time-limited hidden field (:func:`sign_rows`,
-:func:`unsign_rows`): nothing of the upload is stored on the server or ever served back, and a tampered or stale
+Reading, signing and exporting are the shared ones of :mod:`expo.tables`. Between preview and confirm the parsed
+cells travel in a signed, time-limited hidden field (:func:`sign_rows`, :func:`unsign_rows`): nothing of the upload is stored on the server or ever served back, and a tampered or stale
 field is refused. On confirm the rows are validated again against the expo as it is then.
 
 Rules of the import:
@@ -18,22 +18,18 @@ Rules of the import:
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 import re
-import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from expo import audit, listing
+from expo import audit, tables
 from expo.auth.models import User
-from expo.errors import ExpoError
 from expo.extensions import db
 from expo.venue.geometry import Rect
 from expo.venue.models import Booth, BoothStatus, Expo, Hall, Pavilion
@@ -49,14 +45,11 @@ MAX_PRICE = 100_000_000
 YES = {"yes", "y", "true", "1", "是"}
 NO = {"no", "n", "false", "0", "否", ""}
 SIGNING_SALT = "venue-booth-import"
-MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+MIMETYPES = tables.MIMETYPES
 
 
-class ImportError_(ExpoError):  # noqa: N801 - the builtin ImportError is another thing
-    code = "bad_import"
+#: The import's refusals: the shared table error (the builtin ImportError is another thing).
+ImportError_ = tables.TableError
 
 
 # --- export ---------------------------------------------------------------------------------------------------------
@@ -69,80 +62,23 @@ def export_row(booth: Booth) -> list[Any]:
 def export(booths: list[Booth], fmt: str) -> tuple[io.BytesIO, str]:
     """Booths as CSV or XLSX in the import's columns (cells that look like formulas are neutralised by
     :mod:`expo.listing`)."""
-    rows = (export_row(b) for b in booths)
-    body = listing.to_csv(COLUMNS, rows) if fmt == "csv" else listing.to_xlsx(COLUMNS, rows, title="Booths")
-    return io.BytesIO(body), MIMETYPES[fmt]
+    return tables.export_table(COLUMNS, (export_row(b) for b in booths), fmt, "Booths")
 
 
 # --- reading the upload ---------------------------------------------------------------------------------------------
 
 def read_table(stream, max_bytes: int) -> list[list[str]]:
-    """The uploaded file's rows as text cells. XLSX is recognised by content (a zip openpyxl can read), anything
-    else must be UTF-8 text (with or without BOM) in CSV form; the first row must be :data:`COLUMNS`."""
-    raw = stream.read(max_bytes + 1)
-    if len(raw) > max_bytes:
-        raise ImportError_(_l("The file is larger than %(mb)s MB.", mb=round(max_bytes / 1024 / 1024, 1)),
-                           status=413, field="file")
-    if not raw.strip():
-        raise ImportError_(_l("The uploaded file is empty."), field="file")
-    rows = _read_xlsx(raw) if raw[:4] == b"PK\x03\x04" else _read_csv(raw)
-    rows = [r for r in rows if any(c.strip() for c in r)]
-    if not rows:
-        raise ImportError_(_l("The uploaded file is empty."), field="file")
+    """The uploaded file's rows as text cells (:func:`expo.tables.read_upload`: type checked by content, size- and
+    row-capped; UTF-8 text or an XLSX workbook); the first row must be :data:`COLUMNS`."""
+    rows = tables.read_upload(stream, max_bytes, max_rows=MAX_ROWS, max_cols=len(COLUMNS) + 5,
+                              encodings=tables.UTF8_ONLY)
     header = [c.strip().lower() for c in rows[0]]
     while header and header[-1] == "":
         header.pop()
     if tuple(header) != COLUMNS:
         raise ImportError_(_l("This is not a booth list: the first row must name the columns %(columns)s.",
                               columns=", ".join(COLUMNS)), field="file")
-    if len(rows) - 1 > MAX_ROWS:
-        raise ImportError_(_l("The file has more than %(n)d rows.", n=MAX_ROWS), status=413, field="file")
     return rows[1:]
-
-
-def _read_csv(raw: bytes) -> list[list[str]]:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportError_(_l("The file is neither a CSV file in UTF-8 nor an XLSX workbook."), field="file") from exc
-    if "\x00" in text:
-        raise ImportError_(_l("The file is neither a CSV file in UTF-8 nor an XLSX workbook."), field="file")
-    try:
-        return [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
-    except csv.Error as exc:
-        raise ImportError_(_l("The CSV file cannot be read: %(reason)s", reason=str(exc)), field="file") from exc
-
-
-def _read_xlsx(raw: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-        try:
-            ws = wb.worksheets[0]
-            rows = []
-            # Stop reading past the row limit: a small zip can unpack to millions of rows.
-            for row in ws.iter_rows(values_only=True, max_col=len(COLUMNS) + 5):
-                rows.append([_cell_text(v) for v in row])
-                if len(rows) > MAX_ROWS + 1:
-                    break
-        finally:
-            wb.close()
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, IndexError, EOFError) as exc:
-        raise ImportError_(_l("The file is neither a CSV file in UTF-8 nor an XLSX workbook."), field="file") from exc
-    except Exception as exc:  # openpyxl raises assorted errors on broken workbooks; any of them means "unreadable"
-        raise ImportError_(_l("The file is neither a CSV file in UTF-8 nor an XLSX workbook."), field="file") from exc
-    return rows
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 # --- validating -----------------------------------------------------------------------------------------------------
@@ -348,18 +284,9 @@ def apply_import(actor: User | None, expo: Expo, plan: ImportPlan) -> dict[str, 
 # --- carrying the rows from preview to confirm ----------------------------------------------------------------------
 
 def sign_rows(secret_key: str, cells: list[list[str]]) -> str:
-    return URLSafeTimedSerializer(secret_key, salt=SIGNING_SALT).dumps(cells)
+    return tables.sign_rows(secret_key, cells, SIGNING_SALT)
 
 
 def unsign_rows(secret_key: str, token: str, max_age: int = 3600) -> list[list[str]]:
     """The rows of a preview, if the token is ours and at most ``max_age`` seconds old."""
-    try:
-        cells = URLSafeTimedSerializer(secret_key, salt=SIGNING_SALT).loads(token, max_age=max_age)
-    except BadSignature as exc:
-        raise ImportError_(_l("The preview has expired or was changed. Upload the file again."),
-                           code="stale_preview") from exc
-    if not isinstance(cells, list) or not all(isinstance(r, list) and all(isinstance(c, str) for c in r)
-                                              for r in cells):
-        raise ImportError_(_l("The preview has expired or was changed. Upload the file again."),
-                           code="stale_preview")
-    return cells
+    return tables.unsign_rows(secret_key, token, SIGNING_SALT, max_age)
