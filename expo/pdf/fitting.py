@@ -33,7 +33,9 @@ def splits(text: str) -> list[tuple[str, str]]:
     points = [i for i, ch in enumerate(text) if ch == " "]
     breaks = [(text[:i].rstrip(), text[i + 1:].lstrip()) for i in points]
     if any(_is_cjk(ch) for ch in text):
-        breaks += [(text[:i], text[i:]) for i in range(1, len(text)) if text[i] != " " and text[i - 1] != " "]
+        # Between Chinese characters, or where Chinese meets Latin; never inside a Latin word.
+        breaks += [(text[:i], text[i:]) for i in range(1, len(text)) if text[i] != " " and text[i - 1] != " "
+                   and (_is_cjk(text[i]) or _is_cjk(text[i - 1]))]
     breaks = [(a, b) for a, b in breaks if a and b]
     mid = len(text) / 2
     return sorted(breaks, key=lambda ab: abs(len(ab[0]) - mid))[:6]

@@ -53,9 +53,13 @@ def cjk_font(override: str | None = None) -> CJKFont:
             continue
         name = f"ExpoCJK-{Path(path).stem}-{index}"
         try:
-            pdfmetrics.registerFont(TTFont(name, path, subfontIndex=index))
+            # asciiReadable=False: a subset holds only the characters drawn (with their ToUnicode map, so text
+            # is still extracted and searched), not also the 128 ASCII ones: a third of a one-badge PDF's size.
+            font = TTFont(name, path, subfontIndex=index, asciiReadable=False)
+            pdfmetrics.registerFont(font)
         except Exception:  # noqa: BLE001 - a font reportlab cannot read (e.g. CFF outlines): try the next one
             continue
+        _glyphs_without_copy(font.face)
         return CJKFont(name, path, True)
     pdfmetrics.registerFont(UnicodeCIDFont(CID_FALLBACK))
     return CJKFont(CID_FALLBACK, None, False)
@@ -71,3 +75,36 @@ def font_for(text: str, cjk: CJKFont | None = None) -> str:
     if needs_cjk(text):
         return (cjk or cjk_font()).name
     return LATIN
+
+
+class _GlyphTable:
+    """The font's glyph table as slices of the file's bytes: each slice (one glyph) is copied, the table is not."""
+
+    def __init__(self, data: bytes, pos: int, length: int):
+        self._view = memoryview(data)[pos:pos + length]
+
+    def __getitem__(self, key):
+        return self._view[key].tobytes()
+
+    def __len__(self) -> int:
+        return len(self._view)
+
+
+def _glyphs_without_copy(face) -> None:
+    """Make reportlab's subsetting read glyphs out of the font file in place.
+
+    Every PDF that uses a TrueType font embeds a subset of it, made by ``TTFontFile.makeSubset``, which takes
+    ``get_table("glyf")`` — a copy of the whole glyph table (10 MB for WenQuanYi Zen Hei) — only to slice the few
+    glyphs it needs out of it. For one badge printed at the desk that copy was the largest single cost of the PDF
+    (5–25 ms). makeSubset only ever slices that table, so a sliceable view gives it the same bytes.
+    """
+    original = face.get_table
+
+    def get_table(tag):
+        if tag == "glyf":
+            pos, length = face.get_table_pos(tag)
+            return _GlyphTable(face._ttf_data, pos, length)
+        return original(tag)
+
+    if hasattr(face, "_ttf_data") and hasattr(face, "get_table_pos"):
+        face.get_table = get_table

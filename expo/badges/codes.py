@@ -1,0 +1,122 @@
+"""Badge codes: a compact payload signed with Ed25519, verifiable offline with the expo's public key.
+
+The QR code of a badge holds 117 characters of RFC 4648 base32 (``A``–``Z``, ``2``–``7``, no padding), which QR's
+alphanumeric mode packs at 5.5 bits a character: a version 6 code at error-correction level M. Small enough to print
+on a 62 mm label and to scan at arm's length. The 73 bytes behind it:
+
+====== ====== ============================================================
+bytes  field  meaning
+====== ====== ============================================================
+0      ver    format version (1)
+1      kid    the number of the signing key (keys can be rotated)
+2–5    badge  the badge id, unsigned big-endian
+6      serial the badge's issue number: a reissue gets the next one
+7–8    type   the badge type id (scanners know its days and halls offline)
+9–72   sig    Ed25519 signature over bytes 0–8
+====== ====== ============================================================
+
+One changed character changes a byte of the payload or of the signature, and :func:`verify` refuses it. A revoked
+badge still verifies (the signature is genuine); the revocation list (badge id and serial) refuses it, online in
+the database and offline in the scanner's copy of the list.
+
+Pure: no Flask and no database here. :mod:`expo.badges.keys` keeps the expo's key pair.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import struct
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+VERSION = 1
+_BODY = struct.Struct(">BBIBH")
+SIGNATURE_BYTES = 64
+PAYLOAD_BYTES = _BODY.size + SIGNATURE_BYTES  # 73
+CODE_LENGTH = -(-PAYLOAD_BYTES * 8 // 5)  # 117 base32 characters
+
+
+class InvalidCode(ValueError):
+    """The text is not a badge code of ours: malformed, unknown key, or a signature that does not match."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # malformed, unknown_key, bad_signature
+
+
+@dataclass(frozen=True)
+class BadgeClaim:
+    """What a verified code says."""
+
+    key_id: int
+    badge_id: int
+    serial: int
+    badge_type_id: int
+
+
+def encode(private_key: Ed25519PrivateKey, key_id: int, badge_id: int, serial: int, badge_type_id: int) -> str:
+    """The signed code of a badge: ``CODE_LENGTH`` characters of base32."""
+    body = _BODY.pack(VERSION, key_id, badge_id, serial, badge_type_id)
+    payload = body + private_key.sign(body)
+    return base64.b32encode(payload).decode("ascii").rstrip("=")
+
+
+def decode_unverified(code: str) -> BadgeClaim:
+    """The claim of ``code`` without checking its signature (to find which key to check it with)."""
+    return _claim(_payload(code))
+
+
+def _claim(payload: bytes) -> BadgeClaim:
+    version, key_id, badge_id, serial, badge_type_id = _BODY.unpack(payload[:_BODY.size])
+    if version != VERSION:
+        raise InvalidCode("malformed")
+    return BadgeClaim(key_id, badge_id, serial, badge_type_id)
+
+
+def verify(code: str, public_keys: dict[int, Ed25519PublicKey]) -> BadgeClaim:
+    """The claim of ``code`` if its signature verifies with the public key it names; else :class:`InvalidCode`."""
+    payload = _payload(code)  # decoded once: the claim and the signature come from the same bytes
+    claim = _claim(payload)
+    key = public_keys.get(claim.key_id)
+    if key is None:
+        raise InvalidCode("unknown_key")
+    try:
+        key.verify(payload[_BODY.size:], payload[:_BODY.size])
+    except InvalidSignature:
+        raise InvalidCode("bad_signature") from None
+    return claim
+
+
+def key_id_of(code: str) -> int | None:
+    """The number of the key a code names, read from its first 8 characters only (None: not a code of ours). For
+    choosing keys, not for trusting anything: :func:`verify` checks the whole code."""
+    head = normalize(code)[:8]
+    try:
+        version, key_id = base64.b32decode(head)[:2] if len(head) == 8 else (None, None)
+    except (binascii.Error, ValueError):
+        return None
+    return key_id if version == VERSION else None
+
+
+def normalize(text: str) -> str:
+    """What a scanner typed, as a code: surrounding blanks dropped, upper case (keyboard-wedge scanners with Caps
+    Lock on, or phones that lower-case)."""
+    return "".join(text.split()).upper()
+
+
+def _payload(code: str) -> bytes:
+    code = normalize(code)
+    if len(code) != CODE_LENGTH:
+        raise InvalidCode("malformed")
+    try:
+        payload = base64.b32decode(code + "=" * (-len(code) % 8))
+    except (binascii.Error, ValueError):
+        raise InvalidCode("malformed") from None
+    # The last character carries one spare bit: refuse a code that only decodes to the same bytes (one code per
+    # badge, so that the scan log and duplicate checks can compare codes as text).
+    if len(payload) != PAYLOAD_BYTES or base64.b32encode(payload).decode("ascii").rstrip("=") != code:
+        raise InvalidCode("malformed")
+    return payload
