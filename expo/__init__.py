@@ -28,6 +28,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from expo.i18n import select_locale
 
     db.init_app(app)
+    # Every table of the schema, whether or not a blueprint imports its models yet (migrations compare them all).
+    import expo.badges.models  # noqa: F401
+    import expo.checkin.models  # noqa: F401
+
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -116,10 +120,14 @@ def _register_blueprints(app: Flask) -> None:
     from expo.allocation.views import bp as allocation_bp
     from expo.api.views import bp as api_bp
     from expo.auth.views import bp as auth_bp
+    from expo.buyers.delegation_views import bp as delegations_bp
+    from expo.buyers.import_views import bp as buyer_imports_bp
+    from expo.buyers.views import bp as buyers_bp
     from expo.categories.views import bp as categories_bp
     from expo.exhibitors.views import bp as exhibitors_bp
     from expo.exhibitors.views import review_bp
     from expo.floorplans.views import bp as floorplans_bp
+    from expo.letters.views import bp as letters_bp
     from expo.main import bp as main_bp
     from expo.venue.views import bp as venue_bp
 
@@ -128,6 +136,26 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (main_bp, auth_bp, exhibitors_bp, review_bp, categories_bp, api_bp, proposals_bp, allocation_bp,
                venue_bp, floorplans_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(buyers_bp)
+    app.register_blueprint(delegations_bp)
+    app.register_blueprint(letters_bp)
+    app.register_blueprint(buyer_imports_bp)
+    from expo.badges.desk_views import bp as badge_desk_bp
+
+    app.register_blueprint(badge_desk_bp)
+    from expo.badges.admin_views import bp as badge_admin_bp
+
+    app.register_blueprint(badge_admin_bp)
+    from expo.checkin.api import bp as gate_api_bp
+    from expo.checkin.views import bp as checkin_bp
+
+    app.register_blueprint(checkin_bp)
+    app.register_blueprint(gate_api_bp)
+    from expo.checkin.lead_views import api_bp as leads_api_bp
+    from expo.checkin.lead_views import bp as leads_bp
+
+    app.register_blueprint(leads_bp)
+    app.register_blueprint(leads_api_bp)
 
 
 def _init_security(app: Flask) -> None:

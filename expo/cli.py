@@ -18,15 +18,23 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(mail_group)
     app.cli.add_command(allocate_command)
+    app.cli.add_command(release_holds_command)
+    from expo.badges.cli import badges_group
+
+    app.cli.add_command(badges_group)
+    from expo.checkin.cli import gate_group
+
+    app.cli.add_command(gate_group)
 
 
-def _load_demo(exhibitors: int, buyers: int, force: bool) -> None:
+def _load_demo(exhibitors: int, buyers: int, force: bool, delegations: int | None = None) -> None:
     from expo import demo
 
     total = 1 + exhibitors + buyers
     with click.progressbar(length=total, label="Loading the demo expo", file=sys.stderr) as bar:
         try:
-            summary = demo.load(exhibitors=exhibitors, buyers=buyers, force=force, progress=bar.update)
+            summary = demo.load(exhibitors=exhibitors, buyers=buyers, force=force, progress=bar.update,
+                                delegations=delegations, checkpoints=True)
         except demo.DatabaseNotEmpty as exc:
             db.session.rollback()
             raise click.ClickException(
@@ -34,7 +42,8 @@ def _load_demo(exhibitors: int, buyers: int, force: bool) -> None:
                 "Run 'flask demo --reset' to wipe it and load the demo.") from exc
     db.session.commit()
     click.echo(f"Demo expo loaded: {summary.exhibitors} exhibitors, {summary.buyers} buyers from "
-               f"{summary.buyer_countries} countries, {summary.staff} exhibitor staff, {summary.pavilions} pavilions, "
+               f"{summary.buyer_countries} countries in {summary.delegations} delegations and on their own, "
+               f"{summary.staff} exhibitor staff, {summary.pavilions} pavilions, "
                f"room for {summary.booth_capacity} standard booths.")
     _print_logins()
 
@@ -52,10 +61,11 @@ def _print_logins() -> None:
 @click.option("--reset", is_flag=True, help="Wipe every table first. Without it, refuses a database with data.")
 @click.option("--exhibitors", default=1000, show_default=True)
 @click.option("--buyers", default=3000, show_default=True)
+@click.option("--delegations", type=int, default=None, help="Buyer delegations  [default: buyers / 100, at least 2]")
 @with_appcontext
-def demo_command(reset: bool, exhibitors: int, buyers: int) -> None:
+def demo_command(reset: bool, exhibitors: int, buyers: int, delegations: int | None) -> None:
     """Load the demo expo (China (Jinjiang) International Footwear Expo) into the database."""
-    _load_demo(exhibitors, buyers, reset)
+    _load_demo(exhibitors, buyers, reset, delegations)
 
 
 @click.command("quickstart")
@@ -158,3 +168,19 @@ def allocate_command(apply_it: bool, email: str | None) -> None:
         db.session.rollback()
         raise click.ClickException(str(exc.message)) from exc
     db.session.commit()
+
+
+@click.command("release-holds")
+@with_appcontext
+def release_holds_command() -> None:
+    """Free the booth holds whose time is up (run it every minute from cron or a systemd timer).
+
+    Pages and the API already treat an expired hold as free when someone takes the booth; this puts those booths
+    back on the plan and in the lists as available for everyone else too.
+    """
+    from expo.allocation.services import release_expired_holds
+    from expo.exhibitors.services import current_expo
+
+    freed = release_expired_holds(current_expo())
+    db.session.commit()
+    click.echo(f"{freed} expired holds released.")

@@ -32,6 +32,8 @@ DEFAULTS: dict[str, object] = {
     "LOGO_SIZE_PX": 512,
     "PAGE_SIZE": 50,
     "SESSION_COOKIE_SECURE": False,
+    "JOBS_INLINE": False,
+    "TIMEZONE": "Asia/Shanghai",  # the venue's time zone: which day a scan belongs to  # run background jobs (batch badge printing) inside the request instead of a thread
     "PROXY_FIX_X_FOR": 0,  # proxies in front that set X-Forwarded-For/-Proto/-Host (login throttling keys by client)
 }
 

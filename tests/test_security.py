@@ -254,7 +254,85 @@ def _sample_values(app) -> dict[str, Any]:
                 "category_id": category.id, "token_id": token.id, "fmt": "csv", "action": "withdraw",
                 "code": "zh", "token": "x", "booth_id": booth.id, "hall_id": booth.hall_id,
                 "pavilion_id": booth.pavilion_id, "area_id": booth.pavilion.area_id, "proposal_id": proposal.id,
-                "hall_code": booth.hall.code, "variant": "exhibitor"}
+                "hall_code": booth.hall.code, "variant": "exhibitor", **_delegation_samples(),
+                **_badge_admin_samples(), **_letter_samples(), **_badge_desk_samples(),
+                **_gate_samples(), **_lead_samples()}
+
+
+def _badge_desk_samples() -> dict[str, int]:
+    """A badge (engineer F's print desk pages): the demo buyer's."""
+    from expo.badges import services
+    from expo.buyers.models import Buyer
+    from expo.exhibitors.services import current_expo
+
+    buyer = db.session.scalars(select(Buyer).order_by(Buyer.id)).first()
+    badge = services.issue_for(None, current_expo(), services.holder_of_buyer(buyer))
+    db.session.commit()
+    return {"badge_id": badge.id}
+
+
+def _letter_samples() -> dict[str, int]:
+    """An invitation letter (engineer C's letter pages)."""
+    from expo.buyers.models import InvitationLetter
+    from expo.db import utcnow
+    from expo.exhibitors.services import current_expo
+
+    letter = InvitationLetter(expo_id=current_expo().id, reference="SAMPLE-00000000000", issued_at=utcnow(),
+                              holders=[])
+    db.session.add(letter)
+    db.session.commit()
+    return {"letter_id": letter.id}
+
+
+def _delegation_samples() -> dict[str, int]:
+    """A delegation and one of its members (the demo's first delegation)."""
+    from expo.buyers.models import Buyer, Delegation
+
+    delegation = db.session.scalars(select(Delegation).order_by(Delegation.id)).first()
+    member = db.session.scalars(select(Buyer).where(Buyer.delegation_id == delegation.id).order_by(Buyer.id)).first() \
+        if delegation else None
+    return {"delegation_id": delegation.id if delegation else 1, "buyer_id": member.id if member else 1}
+
+
+def _gate_samples() -> dict[str, int]:
+    """A checkpoint (engineer H's gate pages)."""
+    from expo.checkin.models import Checkpoint
+    from expo.exhibitors.services import current_expo
+
+    checkpoint = Checkpoint(expo_id=current_expo().id, code="SAMPLE", name_zh="样本", name_en="Sample",
+                            badge_type_ids=[], days=[])
+    db.session.add(checkpoint)
+    db.session.commit()
+    return {"checkpoint_id": checkpoint.id}
+
+
+def _lead_samples() -> dict[str, int]:
+    """A lead (engineer I's lead retrieval): the demo buyer, scanned at the demo exhibitor's booth."""
+    from expo.badges import services
+    from expo.buyers.models import Buyer
+    from expo.checkin.models import Lead
+    from expo.exhibitors.services import current_expo
+
+    expo = current_expo()
+    buyer = db.session.scalars(select(Buyer).order_by(Buyer.id)).first()
+    badge = services.issue_for(None, expo, services.holder_of_buyer(buyer))
+    lead = Lead(expo_id=expo.id, exhibitor_id=user("exhibitor@expo.test").exhibitor_id, badge_id=badge.id, notes="",
+                rating=0, tags=[])
+    db.session.add(lead)
+    db.session.commit()
+    return {"lead_id": lead.id}
+
+
+def _badge_admin_samples() -> dict[str, int]:
+    """A badge type and a print job (engineer G's badge pages)."""
+    from expo.badges import printing, services
+    from expo.exhibitors.services import current_expo
+
+    expo = current_expo()
+    badge_type = services.ensure_types(expo)["VIS"]
+    job = printing.create_job(None, expo, {"badge_type_id": badge_type.id}, title="sample")
+    db.session.commit()
+    return {"type_id": badge_type.id, "job_id": job.id}
 
 
 def _requests(app, values: dict[str, Any], audience_filter: Callable[[frozenset], bool]):

@@ -90,4 +90,8 @@ def home_endpoint(role: str) -> str:
         Role.ADMIN: "main.dashboard",
         Role.STAFF: "main.dashboard",
         Role.EXHIBITOR: "exhibitors.dashboard",
+        Role.DELEGATION_LEADER: "delegations.leader_home",
+        Role.BUYER: "buyers.dashboard",
+        Role.GATE: "checkin.choose",
+        Role.PRINT_DESK: "badge_desk.search",
     }.get(role, "auth.account")

@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from expo import audit, mail
@@ -168,13 +168,15 @@ def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
 
 
 def user_for_api_token(secret: str) -> User | None:
-    token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hashlib.sha256(secret.encode()).hexdigest(),
-                               ApiToken.revoked_at.is_(None))
-    )
-    if token is None or not token.user.active:
-        return None
-    return token.user
+    """The active account behind a bearer token that is not revoked. One query (the token's account joined): it
+    runs for every API call, the gate's scans included."""
+    return db.session.scalar(_USER_FOR_TOKEN, {"token_hash": hashlib.sha256(secret.encode()).hexdigest()})
+
+
+#: Built once with a bound parameter: building the statement anew costs more than running it.
+_USER_FOR_TOKEN = (select(User).join(ApiToken, ApiToken.user_id == User.id)
+                   .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
+                          User.active.is_(True)))
 
 
 def revoke_api_token(user: User, token_id: int) -> None:
