@@ -14,9 +14,10 @@
    exactly one statement changes the row, the other answers "already inside". An exit flips it back. A presence
    from an earlier day counts as outside (the automatic check-out at day's end).
 
-The scan is on the hot path of every gate (``bench/gate.py``): a scan is six statements (claim, badge with its type,
-presence, the scan's answer; plus the bearer token with its account and the checkpoint with its expo in the API),
-written with SQLAlchemy Core where the ORM's bookkeeping would cost more than the query.
+The scan is on the hot path of every gate (``bench/gate.py``): a scan is four statements (claim, badge with its
+type, presence, the scan's answer; the API adds the bearer token with its account and the checkpoint's rules), run
+as plain SQL on the driver's cursor (:class:`_Driver`) because SQLAlchemy's statement building and result
+processing cost more CPU than the statements themselves.
 
 Services flush; the view commits once per scan.
 """
