@@ -31,6 +31,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Every table of the schema, whether or not a blueprint imports its models yet (migrations compare them all).
     import expo.badges.models  # noqa: F401
     import expo.checkin.models  # noqa: F401
+    import expo.docking.models  # noqa: F401
 
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)

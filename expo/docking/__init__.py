@@ -1,0 +1,1 @@
+"""Supply-demand docking: needs and offers, recommendations, meetings, sessions and their schedule, outcomes."""
