@@ -157,6 +157,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(leads_bp)
     app.register_blueprint(leads_api_bp)
+    from expo.docking import blueprints as docking_blueprints
+
+    docking_blueprints.register(app)
 
 
 def _init_security(app: Flask) -> None:
