@@ -7,7 +7,7 @@ rule's own 4xx when a service refused).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,3 +47,9 @@ def run_form(form: FlaskForm, action: Callable[[], Any]) -> Outcome:
         return Outcome(False, exc.status)
     db.session.commit()
     return Outcome(True, 200, value)
+
+
+def filter_args(keys: Collection[str], *, keep_empty: bool = False) -> dict[str, str]:
+    """A list page's filters from the query string (only ``keys``), for the links that keep them: pages of the list,
+    its exports, a redirect back after an action. Empty values are dropped unless ``keep_empty``."""
+    return {k: v for k, v in request.args.items() if k in keys and (v or keep_empty)}

@@ -30,7 +30,7 @@ from expo.buyers.models import Delegation
 from expo.exhibitors.forms import EmptyForm
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
-from expo.formflow import run_form
+from expo.formflow import filter_args, run_form
 from expo.i18n import current_lang, localized
 from expo.pdf.qr import qr_matrix
 from expo.venue.models import Expo
@@ -222,9 +222,6 @@ FILTER_KEYS = ("q", "badge_type_id", "delegation_id", "exhibitor", "exhibitor_id
                "printed")
 
 
-def _filter_args() -> dict[str, str]:
-    return {k: v for k, v in request.args.items() if k in FILTER_KEYS and v}
-
 
 @bp.get("/organizer/badges")
 @allow(*PRINTERS)
@@ -237,7 +234,7 @@ def badges():
     per_page = form.per_page.data or int(current_app.config.get("PAGE_SIZE", 50))
     page = listing.paginate(services.badge_query(expo, flt), form.page.data or 1, per_page)
     print_form = _print_form(expo)
-    return render_template("badges/batch_list.html", form=form, page=page, args=_filter_args(),
+    return render_template("badges/batch_list.html", form=form, page=page, args=filter_args(FILTER_KEYS),
                            print_form=print_form)
 
 
@@ -322,7 +319,7 @@ def print_listed():
     except services.BadgeError as exc:
         db.session.rollback()
         flash(str(exc.message), "error")
-        return redirect(url_for("badge_admin.badges", **_filter_args()))
+        return redirect(url_for("badge_admin.badges", **filter_args(FILTER_KEYS)))
     db.session.commit()
     _start(job)
     return redirect(url_for("badge_admin.job", job_id=job.id))

@@ -25,7 +25,7 @@ from expo.buyers.models import Buyer, Delegation
 from expo.exhibitors.forms import EmptyForm
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
-from expo.formflow import run_form
+from expo.formflow import filter_args, run_form
 from expo.i18n import current_lang
 from expo.venue import queries as venue_queries
 
@@ -200,13 +200,9 @@ def board():
     page = services.board_page(expo, flt, form.page.data or 1, per_page)
     schedule = services.arrival_schedule(expo, flt)
     return render_template("delegations/board.html", form=form, page=page, schedule=schedule,
-                           days={d.day: d for d in schedule}, grouped=flt.sort == "arrival", args=_filter_args(),
+                           days={d.day: d for d in schedule}, grouped=flt.sort == "arrival", args=filter_args(FILTER_KEYS, keep_empty=True),
                            day_label=lambda d: format_date(d, "full"))
 
-
-def _filter_args() -> dict[str, str]:
-    """The board's filters from the query string, for the links that keep them (exports, a day of the schedule)."""
-    return {k: v for k, v in request.args.items() if k in FILTER_KEYS}
 
 
 def _fmt(fmt: str) -> str:

@@ -32,7 +32,7 @@ from expo.errors import ExpoError
 from expo.exhibitors.models import Exhibitor
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
-from expo.formflow import run_form
+from expo.formflow import filter_args, run_form
 from expo.forms import form_errors, from_json, shape_errors
 from expo.i18n import current_lang
 from expo.venue.models import Expo
@@ -71,9 +71,6 @@ def _filter(expo: Expo, exhibitor: Exhibitor) -> tuple[LeadFilterForm, leads.Lea
                                   q=d["q"] or None)
 
 
-def _filter_args() -> dict[str, str]:
-    return {k: v for k, v in request.args.items() if k in FILTER_KEYS and v}
-
 
 def _page_size(form: LeadFilterForm) -> int:
     return form.per_page.data or int(current_app.config.get("PAGE_SIZE", 50))
@@ -90,7 +87,7 @@ def index():
         return render_template("leads/list.html", form=form, page=None, rows=[], args={}, exhibitor=exhibitor), 400
     page = listing.paginate(leads.lead_query(exhibitor, expo, flt), form.page.data or 1, _page_size(form))
     return render_template("leads/list.html", form=form, page=page, rows=leads.views(page.items, current_lang()),
-                           args=_filter_args(), exhibitor=exhibitor, kind_label=kind_label)
+                           args=filter_args(FILTER_KEYS), exhibitor=exhibitor, kind_label=kind_label)
 
 
 @bp.route("/exhibitor/leads/scan", methods=["GET", "POST"])

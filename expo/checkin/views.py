@@ -38,7 +38,7 @@ from expo.checkin.forms import (
 from expo.checkin.models import Checkpoint, ScanResult
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
-from expo.formflow import run_form
+from expo.formflow import filter_args, run_form
 from expo.i18n import current_lang, localized
 from expo.venue.models import Expo
 
@@ -239,9 +239,6 @@ def _log_filter(expo: Expo) -> tuple[ScanLogFilterForm, dashboard.ScanFilter | N
                                       reason=d["reason"] or None, day=d["day"], q=d["q"] or None)
 
 
-def _filter_args() -> dict[str, str]:
-    return {k: v for k, v in request.args.items() if k in FILTER_KEYS and v}
-
 
 @bp.get("/organizer/gate/scans")
 @allow(*ORGANIZERS)
@@ -252,7 +249,7 @@ def scans():
         return render_template("checkin/scans.html", form=form, page=None, args={}), 400
     per_page = form.per_page.data or int(current_app.config.get("PAGE_SIZE", 50))
     page = listing.paginate(dashboard.scan_query(expo, flt), form.page.data or 1, per_page)
-    return render_template("checkin/scans.html", form=form, page=page, args=_filter_args(),
+    return render_template("checkin/scans.html", form=form, page=page, args=filter_args(FILTER_KEYS),
                            local=dashboard.to_local, reason_label=reason_label, result_label=result_label,
                            refused=ScanResult.REFUSED.value)
 
