@@ -213,27 +213,26 @@ def print_badge(badge_id: int):
 @allow(*DESK)
 def reissue(badge_id: int):
     """A lost badge: a new code (the old one is refused from now on), to be printed next."""
-    expo = current_expo()
-    badge = _badge_of_expo(expo, badge_id)
-    form = ReasonForm(prefix="reissue")
-    outcome = run_form(form, lambda: services.revoke_and_reissue(current_user, badge, form.reason.data))
-    if outcome.ok:
-        flash(_("The badge has a new code; the old one is refused from now on. Print the new badge."), "success")
-        return redirect(url_for("badge_desk.badge", badge_id=badge.id))
-    return _badge_page(expo, badge, reissue_form=form, status=outcome.status)
+    return _with_reason(badge_id, "reissue", services.revoke_and_reissue,
+                        _("The badge has a new code; the old one is refused from now on. Print the new badge."))
 
 
 @bp.post("/desk/badges/<int:badge_id>/revoke")
 @allow(*DESK)
 def revoke(badge_id: int):
+    return _with_reason(badge_id, "revoke", services.revoke, _("The badge is revoked; its code is refused from now on."))
+
+
+def _with_reason(badge_id: int, action: str, service, done: str):
+    """Run ``service(user, badge, reason)`` from the badge page's ``action`` form (reissue or revoke)."""
     expo = current_expo()
     badge = _badge_of_expo(expo, badge_id)
-    form = ReasonForm(prefix="revoke")
-    outcome = run_form(form, lambda: services.revoke(current_user, badge, form.reason.data))
+    form = ReasonForm(prefix=action)
+    outcome = run_form(form, lambda: service(current_user, badge, form.reason.data))
     if outcome.ok:
-        flash(_("The badge is revoked; its code is refused from now on."), "success")
+        flash(done, "success")
         return redirect(url_for("badge_desk.badge", badge_id=badge.id))
-    return _badge_page(expo, badge, revoke_form=form, status=outcome.status)
+    return _badge_page(expo, badge, status=outcome.status, **{f"{action}_form": form})
 
 
 # --- the kiosk -----------------------------------------------------------------------------------------------------
