@@ -28,6 +28,7 @@ from expo.auth.models import Role, User
 from expo.buyers import queries, regions, services, stats
 from expo.buyers.models import Buyer, BuyerStatus, Delegation, HostedStatus, Passport, buyer_categories
 from expo.categories.models import ProductCategory
+from expo.categories.tree import with_descendants
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
 from expo.mail import OutboxMail
@@ -502,7 +503,7 @@ def test_filters(app, listed):
         members = db.session.scalar(select(func.count(Buyer.id)).where(Buyer.delegation_id.is_not(None)))
         athletic = category("athletic").id
         in_athletic = db.session.scalar(select(func.count(func.distinct(buyer_categories.c.buyer_id))).where(
-            buyer_categories.c.category_id.in_(queries.with_descendants(athletic))))
+            buyer_categories.c.category_id.in_(with_descendants(athletic))))
         east_asia = db.session.scalar(select(func.count(Buyer.id)).where(
             Buyer.country.in_(regions.countries_in("030"))))
     assert page_of(app).total == every

@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 from expo import listing
 from expo.buyers import regions
 from expo.buyers.models import Buyer, buyer_categories
-from expo.categories.models import ProductCategory
+from expo.categories.tree import with_descendants
 from expo.exhibitors.services import escape_like
 from expo.extensions import db
 from expo.venue.models import Expo
@@ -270,17 +270,3 @@ def _probe_first(f: BuyerFilter, key: str) -> bool:
     if (f.status and f.status != "registered") or (f.hosted_status and f.hosted_status != "none"):
         return True
     return bool(f.country or f.region or f.delegation or f.status or f.hosted_status) and key != DEFAULT_SORT
-
-
-def with_descendants(category_id: int) -> set[int]:
-    """A category's id with the ids of all its subcategories (any depth)."""
-    children: dict[int | None, list[int]] = {}
-    for cid, parent_id in db.session.execute(select(ProductCategory.id, ProductCategory.parent_id)):
-        children.setdefault(parent_id, []).append(cid)
-    found, todo = {category_id}, [category_id]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found

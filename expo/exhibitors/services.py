@@ -19,6 +19,7 @@ from expo import audit, listing, mail
 from expo.auth import services as auth_services
 from expo.auth.models import Role, User
 from expo.categories.models import ProductCategory, exhibitor_categories
+from expo.categories.tree import with_descendants
 from expo.db import utcnow
 from expo.errors import ExpoError, NotFound
 from expo.exhibitors.models import (
@@ -412,7 +413,7 @@ def _queue_conditions(expo: Expo, f: QueueFilter) -> list:
     if f.category_id:  # a category with its subcategories: "Athletic shoes" finds the makers of running shoes
         conditions.append(exists().where(
             exhibitor_categories.c.exhibitor_id == SpaceApplication.exhibitor_id,
-            exhibitor_categories.c.category_id.in_(_with_descendants(f.category_id))))
+            exhibitor_categories.c.category_id.in_(with_descendants(f.category_id))))
     company = []
     if f.country:
         company.append(Exhibitor.country == f.country.upper())
@@ -443,19 +444,6 @@ def _queue_order(f: QueueFilter) -> list:
     if key not in _NOT_NULL_SORTS:
         order = order.nulls_last()
     return [order, SpaceApplication.id.desc() if f.descending else SpaceApplication.id]
-
-
-def _with_descendants(category_id: int) -> set[int]:
-    children: dict[int | None, list[int]] = {}
-    for cid, parent_id in db.session.execute(select(ProductCategory.id, ProductCategory.parent_id)):
-        children.setdefault(parent_id, []).append(cid)
-    found, todo = {category_id}, [category_id]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
 
 
 def escape_like(text: str) -> str:
