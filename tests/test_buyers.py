@@ -495,6 +495,32 @@ def test_search_takes_wildcards_literally(app, listed):
     assert page_of(app, q="no such buyer anywhere").total == 0
 
 
+def test_search_matching_more_than_it_counts(app, client, auth, token, listed, monkeypatch):
+    """A search that matches more buyers than it counts says "more than" and pages up to the limit, in order; the
+    page and the API agree. (At 300,000 buyers the limit is 20,000; here 5.)"""
+    monkeypatch.setattr(queries, "SQLITE_PROBE_ROWS", 5)
+    monkeypatch.setattr(queries, "SEARCH_COUNT_LIMIT", 5)
+    with app.app_context():
+        expo = current_expo()
+        everyone = list(db.session.scalars(select(Buyer.id).where(Buyer.expo_id == expo.id,
+                                                                  Buyer.email.like("%example%"))
+                                           .order_by(Buyer.name, Buyer.id)))
+    assert len(everyone) > 5
+    first, second, beyond = (page_of(app, q="example", page=n, per_page=2) for n in (1, 2, 9))
+    assert (first.exact, first.total, first.pages) == (False, 5, 3)
+    assert [i for i, *_r in first.items + second.items] == everyone[:4]
+    assert beyond.page == 3 and [i for i, *_r in beyond.items] == everyone[4:6]
+    assert page_of(app, q="zhang").exact  # few matches: counted exactly
+
+    auth.login("staff@expo.test")
+    html = client.get("/organizer/buyers", query_string={"q": "example"}).get_data(as_text=True)
+    assert "More than 5 buyers match the search" in html and "countries and regions" not in html
+    body = client.get("/api/v1/buyers", query_string={"q": "example", "per_page": 2},
+                      headers=token("staff@expo.test")).get_json()
+    assert (body["total"], body["total_exact"], body["countries"], body["pages"]) == (5, False, None, 3)
+    assert [b["id"] for b in body["items"]] == everyone[:2]
+
+
 def test_filters(app, listed):
     with app.app_context():
         expo_id = current_expo().id

@@ -337,9 +337,14 @@ BUYER = {"id": "integer", "name": "string", "name_native": "string", "company": 
          "delegation_id": s.NULLABLE_INT, "categories": {"type": "array", "items": {"type": "integer"}},
          "created_at": "string"}
 BUYER_PAGE = s.page_schema(s.schema(BUYER))
-BUYER_PAGE["properties"]["countries"] = {"type": "integer",
-                                         "description": "how many countries and regions the matching buyers are from"}
-BUYER_PAGE["required"].append("countries")
+BUYER_PAGE["properties"]["countries"] = {
+    "type": ["integer", "null"],
+    "description": "how many countries and regions the matching buyers are from (null when total is not exact)"}
+BUYER_PAGE["properties"]["total_exact"] = {
+    "type": "boolean",
+    "description": "false for a search matching more buyers than it counts: total is then that limit (20,000), and "
+                   "pages go up to it; narrow the search to see the rest"}
+BUYER_PAGE["required"] += ["countries", "total_exact"]
 
 
 def _buyer(b: Buyer) -> dict[str, Any]:
@@ -364,7 +369,7 @@ def buyers():
         raise _Invalid(next(iter(errors.values()))[0], errors)
     page = buyer_queries.buyer_page(current_expo(), form.to_filter(), form.page.data or 1, form.per_page.data or 50)
     return jsonify(items=[_buyer(b) for b in page.items], page=page.page, per_page=page.per_page, total=page.total,
-                   pages=page.pages, countries=page.countries)
+                   pages=page.pages, countries=page.countries if page.exact else None, total_exact=page.exact)
 
 
 @bp.get("/buyers/<int:buyer_id>")

@@ -67,9 +67,16 @@ class BuyerFilter:
 
 @dataclass
 class BuyerPage(listing.Page):
-    """A page of buyers, the number of buyers that match (``total``) and of the countries they come from."""
+    """A page of buyers, the number of buyers that match (``total``) and of the countries they come from.
+
+    ``exact`` is False for a search that matches more than :data:`SEARCH_COUNT_LIMIT` buyers: then ``total`` is that
+    limit, ``countries`` those of the first matches found, and the pages go as far as the limit (the list says
+    "more than 20,000 match: narrow the search"), as search engines do. Counting every match of a text that
+    nearly every buyer holds (``example.com``) would cost a scan of all 300,000 buyers on each page.
+    """
 
     countries: int = 0
+    exact: bool = True
 
 
 def conditions(expo: Expo, f: BuyerFilter) -> list[ColumnElement[bool]]:
@@ -194,26 +201,29 @@ def buyer_page(expo: Expo, f: BuyerFilter, page: int, per_page: int) -> BuyerPag
     """
     per_page = max(1, min(per_page, listing.MAX_PER_PAGE))
     where = conditions(expo, f)
-    ids, total, countries, page = _page_ids(f, where, page, per_page)
+    ids, total, countries, page, exact = _page_ids(f, where, page, per_page)
     items: list[Buyer] = []
     if ids:
         rows = {b.id: b for b in db.session.scalars(
             select(Buyer).where(Buyer.id.in_(ids))
             .options(selectinload(Buyer.categories), selectinload(Buyer.delegation)))}
         items = [rows[i] for i in ids if i in rows]
-    return BuyerPage(items=items, page=page, per_page=per_page, total=total, countries=countries)
+    return BuyerPage(items=items, page=page, per_page=per_page, total=total, countries=countries, exact=exact)
 
 
 #: On SQLite, a filter matching at most this many buyers is answered by one pass over the covering index.
 SQLITE_PROBE_ROWS = 20_000
+#: A search counts its matches up to this many; beyond, the list shows "more than" and pages up to it.
+SEARCH_COUNT_LIMIT = SQLITE_PROBE_ROWS
 
 
 def _clamp(page: int, per_page: int, total: int) -> int:
     return max(1, min(page, max(1, -(-total // per_page))))
 
 
-def _page_ids(f: BuyerFilter, where: list, page: int, per_page: int) -> tuple[list[int], int, int, int]:
-    """The page's ids in order, the number of matching buyers and of their countries, and the page number.
+def _page_ids(f: BuyerFilter, where: list, page: int, per_page: int) -> tuple[list[int], int, int, int, bool]:
+    """The page's ids in order, the number of matching buyers and of their countries, the page number, and whether
+    the numbers are exact (see :class:`BuyerPage`).
 
     SQLite has no statistics (nothing runs ANALYZE) and would walk the sort index reading every row of the table
     to test a filter: a search or a selective filter first reads (id, sort key, country) of up to
@@ -242,7 +252,12 @@ def _page_ids(f: BuyerFilter, where: list, page: int, per_page: int) -> tuple[li
             else:
                 found.sort(key=itemgetter(1, 0), reverse=f.descending)
             start = (page - 1) * per_page
-            return [row[0] for row in found[start:start + per_page]], total, len({row[2] for row in found}), page
+            return [row[0] for row in found[start:start + per_page]], total, len({row[2] for row in found}), page, True
+        if f.q and len(found) > SEARCH_COUNT_LIMIT:  # more matches than a search counts: the first pages of them, in order, from the sort's index
+            page = _clamp(page, per_page, SEARCH_COUNT_LIMIT)
+            ids = list(db.session.scalars(select(Buyer.id).where(*where).order_by(*order(f))
+                                          .limit(per_page).offset((page - 1) * per_page)))
+            return ids, SEARCH_COUNT_LIMIT, len({row[2] for row in found}), page, False
     if sqlite:
         # count(DISTINCT country) reads the covering index; a GROUP BY country would make SQLite walk the country
         # index in order and read the table for every other filter.
@@ -257,7 +272,7 @@ def _page_ids(f: BuyerFilter, where: list, page: int, per_page: int) -> tuple[li
     page = _clamp(page, per_page, total)
     ids = list(db.session.scalars(select(Buyer.id).where(*where).order_by(*order(f))
                                   .limit(per_page).offset((page - 1) * per_page)))
-    return ids, total, countries, page
+    return ids, total, countries, page, True
 
 
 def _probe_first(f: BuyerFilter, key: str) -> bool:
