@@ -32,8 +32,10 @@ DEFAULTS: dict[str, object] = {
     "LOGO_SIZE_PX": 512,
     "PAGE_SIZE": 50,
     "SESSION_COOKIE_SECURE": False,
-    "JOBS_INLINE": False,
-    "TIMEZONE": "Asia/Shanghai",  # the venue's time zone: which day a scan belongs to  # run background jobs (batch badge printing) inside the request instead of a thread
+    "JOBS_INLINE": False,  # run background jobs (batch badge printing) inside the request instead of a thread
+    "TIMEZONE": "Asia/Shanghai",  # the venue's time zone: which day a scan belongs to
+    "GATE_FAST_PATH": True,  # scanners' scans answered by expo.checkin.fastpath instead of through Flask
+    "DOCKING_CNY_RATES": {},  # yuan per unit of a currency, over expo.docking.currencies.RATES: {"USD": "7.10"}
     "PROXY_FIX_X_FOR": 0,  # proxies in front that set X-Forwarded-For/-Proto/-Host (login throttling keys by client)
 }
 

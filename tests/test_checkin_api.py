@@ -78,6 +78,15 @@ def _fresh_caches():
     api.clear_caches()
 
 
+@pytest.fixture(autouse=True, params=["fast_path", "flask"])
+def gate_path(request, app):
+    """Every test here runs twice: with the gate's fast path (expo.checkin.fastpath) in front, which answers scans
+    sent with a scanner's token and leaves everything else to the app, and without it."""
+    app.config["GATE_FAST_PATH"] = request.param == "fast_path"
+    yield request.param
+    app.config["GATE_FAST_PATH"] = True
+
+
 @pytest.fixture
 def world(app) -> World:
     return make_world(app)
@@ -287,6 +296,64 @@ def test_bad_requests_are_4xx_with_a_reason(app, client, gate, world):
     # Control characters a scanner adds are no part of the code: the code still scans.
     a = scan(client, gate, world, "\x1d" + world.codes[0] + "\r")
     assert a["result"] == "admitted"
+
+
+# --- the fast path ---------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def fast_answers(monkeypatch):
+    """How many scans the fast path answered itself (the rest it left to the app)."""
+    from expo.checkin.fastpath import ScanFastPath
+
+    answered = []
+    original = ScanFastPath._answer
+
+    def counting(self, *args):
+        out = original(self, *args)
+        answered.append(out is not None)
+        return out
+
+    monkeypatch.setattr(ScanFastPath, "_answer", counting)
+    return answered
+
+
+@pytest.mark.parametrize("gate_path", ["fast_path"], indirect=True)
+def test_fast_path_answers_as_the_app_does(app, client, gate, world, gate_path, fast_answers):
+    zh = {**gate, "Accept-Language": "zh-CN,zh;q=0.9"}
+    first = client.post(f"{API}/scans", json=body(world, world.codes[0]), headers=zh)
+    assert first.get_json()["result"] == "admitted" and fast_answers == [True]
+    fast = client.post(f"{API}/scans", json=body(world, world.codes[0]), headers=zh)
+    app.config["GATE_FAST_PATH"] = False
+    slow = client.post(f"{API}/scans", json=body(world, world.codes[0]), headers=zh)
+    assert fast_answers == [True, True]  # the third went through Flask
+    a, b = fast.get_json(), slow.get_json()
+    assert a["reason"] == "already_inside" and a["message"] != "Already inside"  # in Chinese
+    assert {k: v for k, v in a.items() if k not in ("scan_id", "nonce")} == \
+        {k: v for k, v in b.items() if k not in ("scan_id", "nonce")}
+    skip = {"Content-Length", "Date", "Vary"}  # Vary: Cookie, as Flask's session was looked at (no-store anyway)
+    assert {(k, v) for k, v in fast.headers.items() if k not in skip} == \
+        {(k, v) for k, v in slow.headers.items() if k not in skip}
+    assert count_scans(app, badge_id=world.badge_ids[0]) == 3
+
+
+@pytest.mark.parametrize("gate_path", ["fast_path"], indirect=True)
+def test_fast_path_leaves_everything_else_to_the_app(app, client, token, gate, world, gate_path, fast_answers):
+    """What the app refuses the fast path does not answer: not a scanner, a revoked token, an unknown checkpoint,
+    a bad body; those answers are the app's own (the tests above check them under both paths)."""
+    from expo.auth.models import ApiToken
+    from expo.db import utcnow
+
+    assert client.post(f"{API}/scans", json=body(world, world.codes[0]),
+                       headers=token("exhibitor@expo.test")).status_code == 403
+    assert client.post(f"{API}/scans", json=body(world, world.codes[0], checkpoint_id=999_999),
+                       headers=gate).status_code == 404
+    assert client.post(f"{API}/scans", json=body(world, world.codes[0], nonce=""), headers=gate).status_code == 422
+    with app.app_context():
+        for row in db.session.scalars(select(ApiToken)):
+            row.revoked_at = utcnow()
+        db.session.commit()
+    assert client.post(f"{API}/scans", json=body(world, world.codes[0]), headers=gate).status_code == 401
+    assert fast_answers == [False, False, False, False] and count_scans(app) == 0
 
 
 # --- the offline bundle ----------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, jsonify, make_response, request
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -32,7 +33,7 @@ from expo.auth.access import ORGANIZERS, allow
 from expo.auth.models import Role
 from expo.badges import codes, keys
 from expo.checkin import offline, services
-from expo.checkin.forms import BundleQueryForm, reason_label, result_label
+from expo.checkin.forms import REASON_LABELS, RESULT_LABELS, BundleQueryForm, reason_label, result_label
 from expo.checkin.models import Checkpoint, Direction
 from expo.errors import ExpoError, NotFound
 from expo.exhibitors.services import current_expo
@@ -219,11 +220,13 @@ ANSWER = {"result": "string", "reason": "string", "message": "string", "result_t
 
 
 def answer_json(answer: services.Answer, checkpoint: Checkpoint, *, direction: str, nonce: str,
-                offline_scan: bool = False) -> dict[str, Any]:
-    """The scanner's answer: the service's, with its words in the caller's language."""
-    lang = current_lang()
-    return {"result": answer.result, "reason": answer.reason, "message": reason_label(answer.reason),
-            "result_text": result_label(answer.result), "badge_id": answer.badge_id, "name": answer.name,
+                offline_scan: bool = False, lang: str | None = None) -> dict[str, Any]:
+    """The scanner's answer: the service's, with its words in ``lang`` (default: the caller's language)."""
+    lang = lang or current_lang()
+    labels = _labels(lang)
+    return {"result": answer.result, "reason": answer.reason,
+            "message": labels["reason"].get(answer.reason, answer.reason) if answer.reason else "",
+            "result_text": labels["result"].get(answer.result, answer.result), "badge_id": answer.badge_id, "name": answer.name,
             "name_native": answer.name_native, "company": answer.company, "country": answer.country,
             "country_name": countries.name(answer.country, lang) if answer.country else "",
             "badge_type": answer.badge_type, "badge_type_zh": answer.badge_type_zh, "colour": answer.colour,
@@ -231,6 +234,20 @@ def answer_json(answer: services.Answer, checkpoint: Checkpoint, *, direction: s
             "checkpoint_id": checkpoint.id,
             "direction": Direction.OUT.value if direction == Direction.OUT and checkpoint.mode == "entry_exit"
             else Direction.IN.value, "nonce": nonce}
+
+
+_label_tables: dict[str, dict[str, dict[str, str]]] = {}
+
+
+def _labels(lang: str) -> dict[str, dict[str, str]]:
+    """Refusal reasons and results in ``lang``, translated once per process (an answer is on every scan's path)."""
+    table = _label_tables.get(lang)
+    if table is None:
+        with force_locale(lang):
+            table = {"reason": {str(k): reason_label(k) for k in REASON_LABELS},
+                     "result": {str(k): result_label(k) for k in RESULT_LABELS}}
+        _label_tables[lang] = table
+    return table
 
 
 SCAN_BODY = {

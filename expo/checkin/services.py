@@ -155,6 +155,9 @@ class _Driver:
         "leave": "UPDATE presences SET inside = :no, exited_on = :day WHERE badge_id = :badge_id AND zone = :zone "
                  "AND inside = :yes AND last_entry_day = :day",
         "answer": "UPDATE scans SET badge_id = :badge_id, result = :result, reason = :reason WHERE id = :scan_id",
+        # The gate's fast path (expo.checkin.fastpath): the account behind a bearer token.
+        "scanner": "SELECT u.id, u.role, u.locale FROM api_tokens t JOIN users u ON u.id = t.user_id "
+                   "WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL AND u.active = :yes",
         "rules": "SELECT c.id, c.expo_id, c.code, c.mode, c.kind, c.hall_code, c.badge_type_ids, c.days, c.reentry, "
                  "c.active, e.created_at FROM checkpoints c JOIN expos e ON e.id = c.expo_id "
                  "WHERE c.id = :checkpoint_id",

@@ -1,0 +1,139 @@
+"""The gate's hot path: ``POST /api/v1/gate/scans`` from a scanner with a bearer token, answered without Flask's
+request machinery.
+
+A scan is a few one-row statements (:func:`expo.checkin.services.scan`); on top of them a request through Flask
+costs the request and app contexts, Flask-Login's loaders (the token's account loaded as an ORM object),
+the CSRF and access hooks, Flask-Babel's locale selection and the response hooks — more CPU than the scan itself
+(bench/README.md, "Gate scans"). This WSGI middleware answers the scans a scanner app or the scanner page sends with
+a token in one pass: the token's account in one plain query, its role checked against the same audience as the
+route (:data:`expo.checkin.api.SCANNERS`), the body checked by the route's own validators, the same service, the
+same answer (:func:`expo.checkin.api.answer_json`), the same security headers.
+
+It only ever answers what the app would answer with a 200. Everything else goes on to the Flask app untouched (the
+body handed back): another path or method, no bearer token, a request with cookies (a browser: its session may
+choose the language), a token that is unknown, revoked or not a scanner's, a body that is not a valid scan, an
+unknown checkpoint or one of another expo, any error. The app then answers as it always did, with its error
+messages and status codes. ``GATE_FAST_PATH = False`` in the settings turns the middleware off (the tests run the
+gate API both ways).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
+
+from expo import SECURITY_HEADERS
+from expo.errors import ExpoError
+from expo.extensions import db
+
+SCAN_PATH = "/api/v1/gate/scans"
+#: A scan's body is a few hundred bytes; a larger one goes to the app, which reads it with its own limits.
+MAX_BODY = 16 * 1024
+
+
+@dataclass(frozen=True)
+class Scanner:
+    """The account behind the token, as much as a scan needs (the service records ``id`` on the scan)."""
+
+    id: int
+    role: str
+    locale: str | None
+    is_authenticated: bool = True
+
+
+class ScanFastPath:
+    """WSGI middleware in front of ``flask_app``'s own WSGI app (see the module's docstring)."""
+
+    def __init__(self, wsgi_app, flask_app: Flask):
+        self.wsgi_app = wsgi_app
+        self.flask_app = flask_app
+
+    def __call__(self, environ: dict, start_response):
+        if (environ.get("PATH_INFO") != SCAN_PATH or environ.get("REQUEST_METHOD") != "POST"
+                or not self.flask_app.config.get("GATE_FAST_PATH", True)):
+            return self.wsgi_app(environ, start_response)
+        authorization = environ.get("HTTP_AUTHORIZATION", "")
+        length = environ.get("CONTENT_LENGTH") or ""
+        if (not authorization.startswith("Bearer ") or environ.get("HTTP_COOKIE")
+                or not environ.get("CONTENT_TYPE", "").startswith("application/json")
+                or not length.isdigit() or not 0 < int(length) <= MAX_BODY):
+            return self.wsgi_app(environ, start_response)
+        body = environ["wsgi.input"].read(int(length))
+        environ["wsgi.input"] = io.BytesIO(body)  # for the app, should it take the request after all
+        answer = self._answer(environ, body, authorization[7:].strip())
+        if answer is None:
+            return self.wsgi_app(environ, start_response)
+        out = json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(out))),
+                                  *RESPONSE_HEADERS])
+        return [out]
+
+    def _answer(self, environ: dict, body: bytes, token: str) -> dict[str, Any] | None:
+        """The scan's answer, or None to leave the request to the app."""
+        from expo.checkin import api, services
+
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or not token:
+            return None
+        with self.flask_app.app_context():
+            try:
+                scanner = _scanner(token)
+                if scanner is None or scanner.role not in api.SCANNERS:
+                    return None
+                try:
+                    nonce = api._text(data, "nonce", required=True)
+                    device_id = api._text(data, "device_id", required=True)
+                    code, direction, at = api._code(data), api._direction(data), api._scanned_at(data)
+                    checkpoint_id = api._checkpoint_id(data)
+                except ExpoError:
+                    return None
+                found = services.checkpoint_rules(checkpoint_id)
+                if found is None or not api._is_current(found[1].id):
+                    return None
+                checkpoint, expo = found
+                answer = services.scan(scanner, expo, checkpoint, code, device_id=device_id, nonce=nonce,
+                                       direction=direction, scanned_at=at, public_keys=api._public_keys(expo, code))
+                out = api.answer_json(answer, checkpoint, direction=direction, nonce=nonce,
+                                      lang=_language(scanner, environ))
+                db.session.commit()
+                return out
+            except Exception:  # the app answers it, as it would have without this path (and logs what it finds)
+                db.session.rollback()
+                self.flask_app.logger.exception("gate fast path: left the scan to the app")
+                return None
+
+
+def _scanner(token: str) -> Scanner | None:
+    from expo.checkin.services import _sql
+
+    sql = _sql()
+    row = sql.run("scanner", {"token_hash": hashlib.sha256(token.encode()).hexdigest(), "yes": True}).fetchone()
+    return Scanner(row[0], row[1], row[2]) if row is not None else None
+
+
+_ACCEPTED = ["en", "zh", "zh-CN", "zh-Hans", "zh-TW"]
+
+
+def _language(scanner: Scanner, environ: dict) -> str:
+    """As :func:`expo.i18n.select_locale` decides for a caller without a session: the account's language, else the
+    browser's."""
+    if scanner.locale in ("en", "zh"):
+        return scanner.locale
+    header = environ.get("HTTP_ACCEPT_LANGUAGE", "")
+    if not header:
+        return "en"
+    best = parse_accept_header(header, LanguageAccept).best_match(_ACCEPTED, default="en")
+    return "zh" if best.startswith("zh") else "en"
+
+
+RESPONSE_HEADERS = [*SECURITY_HEADERS.items(), ("Cache-Control", "no-store")]  # as the app's after_request
