@@ -12,9 +12,10 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from expo import demo, jobs
+from expo import jobs
 from expo.buyers.models import Buyer, Delegation
 from expo.extensions import db
+from tests.browser.pages import sign_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -41,18 +42,10 @@ def _delegation(app) -> tuple[int, str, list[str]]:
             db.session.remove()
 
 
-def sign_in(page, email: str = "admin@expo.test") -> None:
-    page.goto("/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(demo.DEMO_PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("header form[action='/logout']")).to_have_count(1)
-
-
 def test_organizer_prints_a_delegation_in_one_batch(app, new_context, screenshot_dir):
     delegation_id, delegation_name, names = _delegation(app)
     page = new_context(locale="en-US", accept_downloads=True).new_page()
-    sign_in(page)
+    sign_in(page, "admin@expo.test")
     page.locator("header nav a", has_text="Badges").click()
     expect(page).to_have_url(re.compile(r"/organizer/badges$"))
     page.locator("a.button", has_text="Print a batch").click()

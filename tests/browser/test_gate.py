@@ -12,11 +12,11 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from expo import demo
 from expo.badges import services as badge_services
 from expo.badges.models import Badge
 from expo.checkin.models import Scan
 from expo.extensions import db
+from tests.browser.pages import sign_in
 from tests.test_checkin_api import flip, make_world
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -25,14 +25,6 @@ expect = playwright_api.expect
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-
-
-def _sign_in(page, email: str = "gate@expo.test") -> None:
-    page.goto("/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(demo.DEMO_PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("header form[action='/logout']")).to_have_count(1)
 
 
 def _wedge(page, code: str) -> None:
@@ -68,7 +60,7 @@ def test_gate_admits_refuses_and_syncs_offline_scans_once(app, new_context, scre
         db.session.commit()
     context = new_context(locale="en-US")
     page = context.new_page()
-    _sign_in(page)
+    sign_in(page, "gate@expo.test")
     expect(page.locator("header nav a[href='/gate/']")).to_have_text("Gate")
     page.goto("/gate/")
     page.locator(f"a[data-checkpoint-id='{world.checkpoint}']").click()
@@ -160,7 +152,7 @@ def test_batch_sent_again_by_the_browser_counts_once(app, new_context):
     """The device loses the answer to its upload and sends the same queue again: nothing counts twice."""
     world = make_world(app)
     page = new_context(locale="en-US").new_page()
-    _sign_in(page)
+    sign_in(page, "gate@expo.test")
     page.goto(f"/gate/{world.checkpoint}")
     expect(page.locator("#gate")).to_have_attribute("data-bundle", "ready")
     queue = [{"nonce": f"n-{i}", "code": code, "checkpoint_id": world.checkpoint, "direction": "in",
@@ -176,7 +168,7 @@ def test_batch_sent_again_by_the_browser_counts_once(app, new_context):
 def test_scanner_page_on_a_phone(app, new_context, screenshot_dir):
     world = make_world(app)
     page = new_context(locale="zh-CN", viewport=PHONE, has_touch=True, is_mobile=True).new_page()
-    _sign_in(page)
+    sign_in(page, "gate@expo.test")
     page.goto(f"/gate/{world.checkpoint}")
     expect(page.locator("#gate")).to_have_attribute("data-bundle", "ready")
     expect(page.locator("#gate-camera-note")).to_be_visible()  # no BarcodeDetector in desktop Chromium: say so
@@ -195,7 +187,7 @@ def test_scanner_page_on_a_phone(app, new_context, screenshot_dir):
 def test_organizer_watches_the_dashboard_and_exports_the_log(app, new_context, screenshot_dir):
     world = make_world(app)
     page = new_context(locale="en-US").new_page()
-    _sign_in(page)
+    sign_in(page, "gate@expo.test")
     page.goto(f"/gate/{world.checkpoint}")
     expect(page.locator("#gate")).to_have_attribute("data-bundle", "ready")
     for code in world.codes[:3] + [world.codes[0], flip(world.codes[1])]:
@@ -204,7 +196,7 @@ def test_organizer_watches_the_dashboard_and_exports_the_log(app, new_context, s
     assert _wait_for(lambda: len(_scans(app)) == 5)
 
     organizer = new_context(locale="en-US").new_page()
-    _sign_in(organizer, "staff@expo.test")
+    sign_in(organizer, "staff@expo.test")
     organizer.locator("header nav a[href='/organizer/gate']").click()
     expect(organizer.locator("#inside-total")).to_have_text("3")
     expect(organizer.locator("#total-refused")).to_have_text("2")

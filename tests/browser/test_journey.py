@@ -20,6 +20,7 @@ from expo.exhibitors.services import current_expo
 from expo.extensions import db
 from expo.mail import OutboxMail
 from expo.venue.models import ExhibitionArea, Pavilion
+from tests.browser.pages import sign_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -39,14 +40,6 @@ def _in_db(app, fn):
             return fn()
         finally:
             db.session.remove()
-
-
-def sign_in(page, email: str, password: str = demo.DEMO_PASSWORD) -> None:
-    page.goto("/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(password)
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("header form[action='/logout']")).to_have_count(1)
 
 
 def test_register_in_chinese_organizer_approves_exhibitor_sees_it(app, new_context, screenshot_dir):

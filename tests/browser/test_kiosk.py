@@ -15,11 +15,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from expo import demo
 from expo.badges import codes, desk_views, keys
 from expo.badges.models import Badge, Visitor
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
+from tests.browser.pages import sign_in
 from tests.test_badges_core import _decode_pages
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -29,14 +29,6 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 NAME = "欧阳建华"
-
-
-def sign_in(page, email: str, password: str = demo.DEMO_PASSWORD) -> None:
-    page.goto("/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(password)
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("header form[action='/logout']")).to_have_count(1)
 
 
 @pytest.mark.parametrize("viewport", [None, PHONE], ids=["kiosk", "phone"])

@@ -13,9 +13,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from expo import demo
 from expo.checkin.models import Lead
 from expo.extensions import db
+from tests.browser.pages import sign_in
 from tests.test_checkin_api import flip
 from tests.test_leads import make_booth
 
@@ -25,14 +25,6 @@ expect = playwright_api.expect
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-
-
-def _sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(demo.DEMO_PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("header form[action='/logout']")).to_have_count(1)
 
 
 def _wedge(page, code: str) -> None:
@@ -45,7 +37,7 @@ def test_exhibitor_scans_notes_and_exports_leads(app, new_context, screenshot_di
     booth = make_booth(app)
     context = new_context(locale="en-US")
     page = context.new_page()
-    _sign_in(page, "exhibitor@expo.test")
+    sign_in(page, "exhibitor@expo.test")
     page.locator("header nav a[href='/exhibitor/leads']").click()
     expect(page.locator("#leads")).to_contain_text("No leads yet")
     page.locator("#scan-lead").click()
@@ -129,7 +121,7 @@ def test_exhibitor_scans_notes_and_exports_leads(app, new_context, screenshot_di
 def test_lead_scanner_on_a_phone(app, new_context, screenshot_dir):
     booth = make_booth(app)
     page = new_context(locale="zh-CN", viewport=PHONE, has_touch=True, is_mobile=True).new_page()
-    _sign_in(page, "exhibitor@expo.test")
+    sign_in(page, "exhibitor@expo.test")
     page.goto("/exhibitor/leads/scan")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
     assert page.locator("#lead-scan-form button[type=submit]").bounding_box()["height"] >= 44
