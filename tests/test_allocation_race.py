@@ -22,6 +22,7 @@ from expo.exhibitors.services import application_of, current_expo
 from expo.extensions import db
 from expo.venue.models import Booth, BoothStatus
 from tests.factories import PASSWORD, make_exhibitor, user
+from tests.race import race
 
 PG = os.environ.get("EXPO_TEST_DATABASE_URL", "")
 needs_pg = pytest.mark.skipif(not PG, reason="needs the PostgreSQL named by EXPO_TEST_DATABASE_URL")
@@ -42,37 +43,23 @@ def _two_exhibitors_and_booths(app, n: int = 3) -> tuple[list[int], list[int]]:
 
 
 def _race(app, jobs: list[tuple[int, list[int]]]) -> list[object]:
-    """Run ``assign(exhibitor, booths)`` for each job in its own thread, all released together; each result is
-    "ok" or the exception it raised."""
-    barrier = threading.Barrier(len(jobs), timeout=20)
-    results: list[object] = [None] * len(jobs)
+    """``assign(exhibitor, booths)`` for each job at once; each result "ok" or the exception it raised."""
 
-    def run(i: int, exhibitor_id: int, booth_ids: list[int]) -> None:
-        with app.app_context():
-            try:
-                from expo.exhibitors.models import Exhibitor
+    def assigning(exhibitor_id: int, booth_ids: list[int]):
+        from expo.exhibitors.models import Exhibitor
 
-                admin = user("admin@expo.test")
-                expo = current_expo()
-                ex = db.session.get(Exhibitor, exhibitor_id)
-                booths = [db.session.get(Booth, b) for b in booth_ids]
-                barrier.wait()
-                services.assign(admin, expo, ex, booths)
-                db.session.commit()
-                results[i] = "ok"
-            except Exception as exc:  # noqa: BLE001 - the result to assert on
-                db.session.rollback()
-                results[i] = exc
-            finally:
-                db.session.remove()
+        admin = user("admin@expo.test")
+        expo = current_expo()
+        ex = db.session.get(Exhibitor, exhibitor_id)
+        booths = [db.session.get(Booth, b) for b in booth_ids]
 
-    threads = [threading.Thread(target=run, args=(i, ex, bs)) for i, (ex, bs) in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not any(t.is_alive() for t in threads), "a racing request hung"
-    return results
+        def act() -> str:
+            services.assign(admin, expo, ex, booths)
+            return "ok"
+
+        return act
+
+    return race(app, [lambda ex=ex, bs=bs: assigning(ex, bs) for ex, bs in jobs])
 
 
 def _holders(app, booth_ids: list[int]) -> dict[int, int | None]:

@@ -23,6 +23,7 @@ from expo.checkin.models import Checkpoint, Presence, Scan
 from expo.exhibitors.models import Exhibitor, ExhibitorStaff
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
+from tests.race import race
 
 PG = os.environ.get("EXPO_TEST_DATABASE_URL", "")
 needs_pg = pytest.mark.skipif(not PG, reason="needs the PostgreSQL named by EXPO_TEST_DATABASE_URL")
@@ -140,34 +141,17 @@ def test_the_same_nonce_counts_once(app):
 
 
 def _race(app, cp: int, code: str, devices: list[str], nonces: list[str] | None = None) -> list[object]:
-    barrier = threading.Barrier(len(devices), timeout=20)
-    results: list[object] = [None] * len(devices)
+    """The same code scanned at once by ``devices`` (with ``nonces``); each result the answer or the exception."""
     nonces = nonces or [uuid.uuid4().hex for _ in devices]
 
-    def run(i: int) -> None:
-        with app.app_context():
-            try:
-                expo = current_expo()
-                checkpoint = db.session.get(Checkpoint, cp)
-                public = keys.public_keys(expo)
-                barrier.wait()
-                answer = services.scan(None, expo, checkpoint, code, device_id=devices[i], nonce=nonces[i],
-                                       scanned_at=DAY1, public_keys=public)
-                db.session.commit()
-                results[i] = answer
-            except Exception as exc:  # noqa: BLE001 - the result to assert on
-                db.session.rollback()
-                results[i] = exc
-            finally:
-                db.session.remove()
+    def scanning(i: int):
+        expo = current_expo()
+        checkpoint = db.session.get(Checkpoint, cp)
+        public = keys.public_keys(expo)
+        return lambda: services.scan(None, expo, checkpoint, code, device_id=devices[i], nonce=nonces[i],
+                                     scanned_at=DAY1, public_keys=public)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(devices))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not any(t.is_alive() for t in threads), "a racing scan hung"
-    return results
+    return race(app, [lambda i=i: scanning(i) for i in range(len(devices))])
 
 
 def _admissions(app) -> int:
