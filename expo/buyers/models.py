@@ -86,6 +86,8 @@ class Buyer(TimestampMixin, db.Model):
         # name index reading a table row per buyer to test a filter). expo.buyers.queries explains.
         Index("ix_buyers_list", "expo_id", "name", "id", "country", "status", "hosted_status", "delegation_id",
               "purchase_volume", "company", "name_native", "email").ddl_if(dialect="sqlite"),
+        # SQLite only: the list filtered by hosted-buyer status (migration 0008), covering the one-pass probe.
+        Index("ix_buyers_hosted", "expo_id", "hosted_status", "name", "id", "country", "status").ddl_if(dialect="sqlite"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -79,10 +79,13 @@ class BuyerPage(listing.Page):
     exact: bool = True
 
 
-def conditions(expo: Expo, f: BuyerFilter) -> list[ColumnElement[bool]]:
-    """The WHERE of the list, over the ``buyers`` table alone."""
+def conditions(expo: Expo, f: BuyerFilter, search_matches: int | None | bool = False) -> list[ColumnElement[bool]]:
+    """The WHERE of the list, over the ``buyers`` table alone. ``search_matches``: what
+    :func:`_sqlite_search_matches` said of the search, when the caller asked already."""
     q = (f.q or "").strip()
-    indexed_search = bool(q) and _sqlite_search_index(q)
+    if search_matches is False:
+        search_matches = _sqlite_search_matches(q) if q else None
+    indexed_search = search_matches is not None and search_matches <= SQLITE_PROBE_ROWS
     # With SQLite's search index, the expo is asked as "expo_id + 0": so that SQLite reads the search's few
     # candidates by id instead of the whole covering index of the expo, testing the search on each.
     where: list[ColumnElement[bool]] = [(Buyer.expo_id + 0 == expo.id) if indexed_search else Buyer.expo_id == expo.id]
@@ -134,19 +137,26 @@ def _sqlite_search_index(q: str) -> bool:
     """Whether to search ``q`` with SQLite's full-text index: SQLite, three characters or more, the index made, and
     at most :data:`SQLITE_PROBE_ROWS` buyers found by it. Text that most buyers hold ("example.com") is faster
     tested on the covering index row by row (LIKE) than fetched by id from a list of 300,000."""
+    found = _sqlite_search_matches(q)
+    return found is not None and found <= SQLITE_PROBE_ROWS
+
+
+def _sqlite_search_matches(q: str) -> int | None:
+    """How many buyers SQLite's full-text index finds for ``q``, counted up to :data:`SQLITE_PROBE_ROWS` + 1; None
+    where the index does not answer (another database, text shorter than three characters, no index)."""
     bind = db.session.get_bind()
     if bind.dialect.name != "sqlite" or len(q) < 3:
-        return False
+        return None
     key = str(bind.url)
     if key not in _search_index_present:
         _search_index_present[key] = db.session.execute(
             select(literal_column("1")).select_from(table("sqlite_master"))
             .where(literal_column("type") == "table", literal_column("name") == SQLITE_SEARCH_TABLE)).first() is not None
     if not _search_index_present[key]:
-        return False
+        return None
     found = select(literal_column("rowid")).select_from(table(SQLITE_SEARCH_TABLE)).where(_match(q)) \
         .limit(SQLITE_PROBE_ROWS + 1).subquery()
-    return db.session.scalar(select(func.count()).select_from(found)) <= SQLITE_PROBE_ROWS
+    return db.session.scalar(select(func.count()).select_from(found))
 
 
 def search_condition(q: str) -> ColumnElement[bool]:
@@ -200,8 +210,14 @@ def buyer_page(expo: Expo, f: BuyerFilter, page: int, per_page: int) -> BuyerPag
     then the page's rows are loaded by id, with one statement for their categories and one for their delegations.
     """
     per_page = max(1, min(per_page, listing.MAX_PER_PAGE))
-    where = conditions(expo, f)
-    ids, total, countries, page, exact = _page_ids(f, where, page, per_page)
+    q = (f.q or "").strip()
+    matches = _sqlite_search_matches(q) if q else None
+    where = conditions(expo, f, matches)
+    # The full-text index already found more matches than a search counts: no need to find them again with LIKE.
+    # (It folds the case of every letter, LIKE of ASCII only: taken as said for text where the two agree.)
+    known_overflow = (matches is not None and matches > SEARCH_COUNT_LIMIT
+                      and (q.isascii() or q.lower() == q.upper()))
+    ids, total, countries, page, exact = _page_ids(f, where, page, per_page, known_overflow)
     items: list[Buyer] = []
     if ids:
         rows = {b.id: b for b in db.session.scalars(
@@ -221,7 +237,8 @@ def _clamp(page: int, per_page: int, total: int) -> int:
     return max(1, min(page, max(1, -(-total // per_page))))
 
 
-def _page_ids(f: BuyerFilter, where: list, page: int, per_page: int) -> tuple[list[int], int, int, int, bool]:
+def _page_ids(f: BuyerFilter, where: list, page: int, per_page: int,
+              known_overflow: bool = False) -> tuple[list[int], int, int, int, bool]:
     """The page's ids in order, the number of matching buyers and of their countries, the page number, and whether
     the numbers are exact (see :class:`BuyerPage`).
 
@@ -236,6 +253,8 @@ def _page_ids(f: BuyerFilter, where: list, page: int, per_page: int) -> tuple[li
     """
     key = _sort_key(f)
     sqlite = db.session.get_bind().dialect.name == "sqlite"
+    if known_overflow:
+        return _first_pages(f, where, page, per_page, 0)
     # SQLite: see above. A search on PostgreSQL too: its LIMIT would otherwise walk the name index testing the
     # search on every row until the page is full, and matches cluster by name ("Nguyen": 200,000 rows read for the
     # first page).
@@ -253,11 +272,8 @@ def _page_ids(f: BuyerFilter, where: list, page: int, per_page: int) -> tuple[li
                 found.sort(key=itemgetter(1, 0), reverse=f.descending)
             start = (page - 1) * per_page
             return [row[0] for row in found[start:start + per_page]], total, len({row[2] for row in found}), page, True
-        if f.q and len(found) > SEARCH_COUNT_LIMIT:  # more matches than a search counts: the first pages of them, in order, from the sort's index
-            page = _clamp(page, per_page, SEARCH_COUNT_LIMIT)
-            ids = list(db.session.scalars(select(Buyer.id).where(*where).order_by(*order(f))
-                                          .limit(per_page).offset((page - 1) * per_page)))
-            return ids, SEARCH_COUNT_LIMIT, len({row[2] for row in found}), page, False
+        if f.q and len(found) > SEARCH_COUNT_LIMIT:
+            return _first_pages(f, where, page, per_page, len({row[2] for row in found}))
     if sqlite:
         # count(DISTINCT country) reads the covering index; a GROUP BY country would make SQLite walk the country
         # index in order and read the table for every other filter.
@@ -275,13 +291,31 @@ def _page_ids(f: BuyerFilter, where: list, page: int, per_page: int) -> tuple[li
     return ids, total, countries, page, True
 
 
+def _first_pages(f: BuyerFilter, where: list, page: int, per_page: int, countries: int):
+    """A search with more matches than it counts: a page of the first :data:`SEARCH_COUNT_LIMIT`, in order, from the
+    sort's index (matches are many, so the walk meets a page of them soon)."""
+    page = _clamp(page, per_page, SEARCH_COUNT_LIMIT)
+    ids = list(db.session.scalars(select(Buyer.id).where(*where).order_by(*order(f))
+                                  .limit(per_page).offset((page - 1) * per_page)))
+    return ids, SEARCH_COUNT_LIMIT, countries, page, False
+
+
 def _probe_first(f: BuyerFilter, key: str) -> bool:
     """Whether ``f`` is worth one pass over the covering index first (SQLite): a filter that likely leaves a few
     thousand buyers. Not: no filter at all; a country or region shown by name (``ix_buyers_list`` gives their ids in
     order, ready to stop at the page); and the filters most buyers pass (in a delegation or not, registered, not in
     the hosted-buyer programme), where a probe would only fetch its 20,001 rows before the count anyway."""
-    if f.q or f.category_id or f.purchase_volume or f.delegation_id:
+    if f.q or f.purchase_volume or f.delegation_id:
         return True
+    if f.category_id:
+        if f.country or f.region or f.status or f.hosted_status or f.delegation:
+            return True  # the other filters may leave few
+        # A category alone: probe only when its rows in buyer_categories (at least as many as its buyers, counted
+        # from the covering index in a millisecond) say it fits; a broad one ("Athletic shoes": 65,000 buyers of
+        # 300,000) would read 20,001 rows in vain before the count.
+        rows = db.session.scalar(select(func.count()).select_from(buyer_categories).where(
+            buyer_categories.c.category_id.in_(with_descendants(f.category_id))))
+        return rows <= SQLITE_PROBE_ROWS
     if (f.status and f.status != "registered") or (f.hosted_status and f.hosted_status != "none"):
         return True
     return bool(f.country or f.region or f.delegation or f.status or f.hosted_status) and key != DEFAULT_SORT
