@@ -34,7 +34,7 @@ def _load_demo(exhibitors: int, buyers: int, force: bool, delegations: int | Non
     with click.progressbar(length=total, label="Loading the demo expo", file=sys.stderr) as bar:
         try:
             summary = demo.load(exhibitors=exhibitors, buyers=buyers, force=force, progress=bar.update,
-                                delegations=delegations, checkpoints=True)
+                                delegations=delegations, checkpoints=True, docking=True)
         except demo.DatabaseNotEmpty as exc:
             db.session.rollback()
             raise click.ClickException(

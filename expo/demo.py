@@ -298,12 +298,14 @@ def wipe() -> None:
 
 def load(*, exhibitors: int = 1000, buyers: int = 3000, force: bool = False, hall_capacity: int | None = None,
          progress: Callable[[int], None] | None = None, today: date | None = None,
-         delegations: int | None = None, checkpoints: bool = False) -> Summary:
+         delegations: int | None = None, checkpoints: bool = False, docking: bool = False) -> Summary:
     """Fill an empty database with a demo expo. ``force`` wipes what is there first. The caller commits.
 
     ``delegations`` buyer delegations (default ``max(2, buyers // 100)``) take about 40 % of the buyers as members.
     ``checkpoints``: the gate's checkpoints too (:data:`CHECKPOINTS`; ``flask demo`` loads them, the tests' small
     demo does not: gate tests make their own).
+    ``docking``: supply-demand docking too — offers, needs, sessions, meetings with a schedule and the first
+    session's outcomes (:mod:`expo.docking.demo`; ``flask demo`` loads it).
     """
     if holds_data():
         if not force:
@@ -480,6 +482,10 @@ def load(*, exhibitors: int = 1000, buyers: int = 3000, force: bool = False, hal
                                                   tick)
     if checkpoints:
         load_checkpoints(expo)
+    if docking:
+        from expo.docking import demo as docking_demo
+
+        docking_demo.load(expo, rng, demo_buyer_email=DEMO_BUYER_EMAIL, demo_exhibitor_id=first_id)
     return Summary(exhibitors=exhibitors, buyers=buyers, buyer_countries=buyer_countries,
                    staff=db.session.scalar(select(func.count(ExhibitorStaff.id))) or 0,
                    pavilions=len(PAVILIONS), booth_capacity=sum(h.standard_booth_capacity for h in halls),

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from expo.errors import ExpoError
+from expo.errors import ExpoError, fields_of
 from expo.extensions import db
 
 MESSAGES = {
@@ -40,7 +40,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ExpoError)
     def domain_error(exc: ExpoError):
-        return error_response(exc.status, exc.message, exc.code)
+        fields = fields_of(exc) if request.path.startswith("/api/") else None
+        return error_response(exc.status, exc.message, exc.code, **({"fields": fields} if fields else {}))
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 
 class ExpoError(Exception):
     """A rule said no. ``status`` is the HTTP status the views answer with; ``code`` is a stable reason code."""
@@ -27,3 +29,24 @@ class NotFound(ExpoError):
 class Forbidden(ExpoError):
     status = 403
     code = "forbidden"
+
+
+class InvalidInput(ExpoError):
+    """A request that does not hold what it should (an API body or query): 422, with each field's messages in
+    ``fields`` and the first of them as the message."""
+
+    status = 422
+    code = "invalid"
+
+    def __init__(self, fields: dict[str, list], message=None):
+        first = next((m for messages in fields.values() for m in messages), None)
+        super().__init__(message or first or _l("Some of the data is not valid."))
+        self.fields = fields
+
+
+def fields_of(exc: ExpoError) -> dict[str, list[str]] | None:
+    """The per-field messages of a refusal, for a JSON answer: an invalid input's, or the one field a rule named."""
+    fields = getattr(exc, "fields", None)
+    if fields:
+        return {k: [str(m) for m in v] for k, v in fields.items()}
+    return {exc.field: [str(exc.message)]} if exc.field else None

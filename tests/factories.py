@@ -55,3 +55,36 @@ def user(email: str) -> User:
 
 def pavilion(code: str) -> Pavilion:
     return db.session.scalar(select(Pavilion).where(Pavilion.code == code))
+
+
+# --- docking sessions and the schedule (helper sched) ---------------------------------------------------------------
+
+def make_docking_session(**overrides: Any):
+    """A docking session of the current expo: 09:00 on its first day, 4 slots of 20 minutes, 3 tables."""
+    from datetime import datetime, time
+
+    from expo.docking.models import DockingSession
+    from expo.exhibitors.services import current_expo
+
+    expo = current_expo()
+    data = {"expo_id": expo.id, "name_zh": f"对接会{next(_seq)}", "name_en": "Docking session", "room": "R1",
+            "starts_at": datetime.combine(expo.starts_on, time(9, 0)), "slot_minutes": 20, "slot_count": 4,
+            "table_count": 3, "published": True}
+    data.update(overrides)
+    session = DockingSession(**data)
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
+def make_accepted_meeting(buyer, exhibitor, **overrides: Any):
+    """An accepted meeting between ``buyer`` and ``exhibitor`` (rows), unscheduled unless told."""
+    from expo.docking.models import Meeting, MeetingStatus
+
+    data = {"expo_id": buyer.expo_id, "buyer_id": buyer.id, "exhibitor_id": exhibitor.id, "requested_by": "buyer",
+            "status": MeetingStatus.ACCEPTED.value}
+    data.update(overrides)
+    meeting = Meeting(**data)
+    db.session.add(meeting)
+    db.session.flush()
+    return meeting

@@ -256,7 +256,61 @@ def _sample_values(app) -> dict[str, Any]:
                 "pavilion_id": booth.pavilion_id, "area_id": booth.pavilion.area_id, "proposal_id": proposal.id,
                 "hall_code": booth.hall.code, "variant": "exhibitor", **_delegation_samples(),
                 **_badge_admin_samples(), **_letter_samples(), **_badge_desk_samples(),
-                **_gate_samples(), **_lead_samples()}
+                **_gate_samples(), **_lead_samples(), **_docking_meet_samples(),
+                **_docking_match_samples(), **_docking_sched_samples()}
+
+
+def _docking_match_samples() -> dict[str, int]:
+    """A purchase need of the demo buyer and an offer of the demo exhibitor (helper "match": needs and offers)."""
+    from expo.buyers.models import Buyer
+    from expo.docking.models import BuyerNeed, ExhibitorOffer
+    from expo.exhibitors.services import current_expo
+
+    expo = current_expo()
+    buyer = db.session.scalars(select(Buyer).where(Buyer.user_id == user("buyer@expo.test").id)).first()
+    category = db.session.scalars(select(ProductCategory).order_by(ProductCategory.id)).first()
+    need = BuyerNeed(expo_id=expo.id, buyer_id=buyer.id, category_id=category.id, title="Sample", markets=[])
+    offer = ExhibitorOffer(expo_id=expo.id, exhibitor_id=user("exhibitor@expo.test").exhibitor_id,
+                           category_id=category.id, products="Sample", certifications=[], markets=[])
+    db.session.add_all([need, offer])
+    db.session.commit()
+    return {"need_id": need.id, "offer_id": offer.id}
+
+
+def _docking_sched_samples() -> dict[str, int]:
+    """A docking session and a busy period (helper sched's sessions and availability): the demo buyer's."""
+    from datetime import datetime, time
+
+    from expo.buyers.models import Buyer
+    from expo.docking.models import BusyPeriod, DockingSession
+    from expo.exhibitors.services import current_expo
+
+    expo = current_expo()
+    buyer = db.session.scalars(select(Buyer).where(Buyer.email == "buyer@expo.test")).first()
+    session = DockingSession(expo_id=expo.id, name_zh="样本", name_en="Sample",
+                             starts_at=datetime.combine(expo.starts_on, time(9)), slot_minutes=20, slot_count=2,
+                             table_count=2)
+    busy = BusyPeriod(expo_id=expo.id, buyer_id=buyer.id, starts_at=datetime.combine(expo.starts_on, time(8)),
+                      ends_at=datetime.combine(expo.starts_on, time(9)))
+    db.session.add_all([session, busy])
+    db.session.commit()
+    return {"session_id": session.id, "busy_id": busy.id}
+
+
+def _docking_meet_samples() -> dict[str, int]:
+    """A meeting (helper meet's docking meetings): the demo buyer asked the demo exhibitor."""
+    from expo.auth.models import User
+    from expo.buyers.models import Buyer
+    from expo.docking.models import Meeting
+    from expo.exhibitors.services import current_expo
+
+    exhibitor_id = db.session.scalar(select(User.exhibitor_id).where(User.email == "exhibitor@expo.test"))
+    buyer = db.session.scalars(select(Buyer).where(Buyer.email == "buyer@expo.test")).first()
+    meeting = Meeting(expo_id=current_expo().id, buyer_id=buyer.id, exhibitor_id=exhibitor_id,
+                      requested_by="buyer", status="requested")
+    db.session.add(meeting)
+    db.session.commit()
+    return {"meeting_id": meeting.id}
 
 
 def _badge_desk_samples() -> dict[str, int]:

@@ -29,7 +29,7 @@ from wtforms.validators import Optional
 from expo import listing
 from expo.api import schemas as s
 from expo.api.openapi import operation
-from expo.api.views import _Invalid, _payload, bp
+from expo.api.views import _payload, bp
 from expo.auth.access import ORGANIZERS, allow
 from expo.auth.models import Role, User
 from expo.buyers import access
@@ -40,7 +40,7 @@ from expo.buyers.delegation_forms import BoardFilterForm, MemberForm, OrganizerD
 from expo.buyers.delegations import DelegationError
 from expo.buyers.forms import BuyerFilterForm, BuyerProfileForm, HostedDecisionForm
 from expo.buyers.models import Buyer, Delegation, HostedStatus, Passport, delegation_categories
-from expo.errors import Forbidden
+from expo.errors import Forbidden, InvalidInput
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
 from expo.forms import QueryForm, form_errors, from_json, options, shape_errors
@@ -84,7 +84,7 @@ def _validated(form_cls, payload: dict[str, Any], stored: dict[str, Any] | None 
     valid = form.validate()
     errors = {**form_errors(form), **shape_errors(form, payload)}
     if errors or not valid:
-        raise _Invalid(next(iter(errors.values()))[0] if errors else _l("Some of the data is not valid."), errors)
+        raise InvalidInput(errors)
     return form
 
 
@@ -92,7 +92,7 @@ def _include_passport() -> bool:
     form = IncludeForm(request.args)
     if not form.validate():
         errors = form_errors(form)
-        raise _Invalid(next(iter(errors.values()))[0], errors)
+        raise InvalidInput(errors)
     return form.include.data == "passport"
 
 
@@ -150,7 +150,7 @@ def _board_filter() -> tuple[BoardFilterForm, delegation_services.BoardFilter]:
     form = BoardFilterForm(request.args, locale=current_lang())
     if not form.validate():
         errors = form_errors(form)
-        raise _Invalid(next(iter(errors.values()))[0], errors)
+        raise InvalidInput(errors)
     d = form.data
     return form, delegation_services.BoardFilter(
         country=d["country"] or None, arrival_from=d["arrival_from"], arrival_to=d["arrival_to"],
@@ -366,7 +366,7 @@ def buyers():
     form = BuyerFilterForm(request.args, category_choices=_category_choices(), locale=current_lang())
     if not form.validate():
         errors = form_errors(form)
-        raise _Invalid(next(iter(errors.values()))[0], errors)
+        raise InvalidInput(errors)
     page = buyer_queries.buyer_page(current_expo(), form.to_filter(), form.page.data or 1, form.per_page.data or 50)
     return jsonify(items=[_buyer(b) for b in page.items], page=page.page, per_page=page.per_page, total=page.total,
                    pages=page.pages, countries=page.countries if page.exact else None, total_exact=page.exact)

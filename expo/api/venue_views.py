@@ -21,9 +21,9 @@ from expo.allocation import services as allocation
 from expo.allocation.forms import AssignNumbersForm, BoothFilterForm
 from expo.api import schemas as s
 from expo.api.openapi import operation
-from expo.api.views import EXHIBITOR_ROLES, _Invalid, _payload, _validated, bp
+from expo.api.views import EXHIBITOR_ROLES, _payload, _validated, bp
 from expo.auth.access import ORGANIZERS, PUBLIC, allow
-from expo.errors import NotFound
+from expo.errors import InvalidInput, NotFound
 from expo.exhibitors.models import Exhibitor
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
@@ -99,7 +99,7 @@ def booths():
     form = BoothFilterForm(request.args)
     if not form.validate():
         errors = form_errors(form)
-        raise _Invalid(next(iter(errors.values()))[0], errors)
+        raise InvalidInput(errors)
     expo = current_expo()
     stmt = select(Booth).where(Booth.expo_id == expo.id)
     if form.hall.data:

@@ -15,7 +15,7 @@ from expo.api.openapi import build, operation
 from expo.auth.access import ORGANIZERS, PUBLIC, SIGNED_IN, allow
 from expo.auth.models import Role
 from expo.categories.models import ProductCategory
-from expo.errors import ExpoError, NotFound
+from expo.errors import ExpoError, InvalidInput, NotFound
 from expo.exhibitors import services
 from expo.exhibitors.forms import (
     ApplicationForm,
@@ -37,11 +37,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 EXHIBITOR_ROLES = (*ORGANIZERS, Role.EXHIBITOR)
 
 
-class InvalidInput(ExpoError):
-    status = 422
-    code = "invalid"
-
-
 def _payload() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
@@ -58,30 +53,8 @@ def _validated(form_cls, payload: dict[str, Any], base: dict[str, Any] | None = 
     valid = form.validate()
     errors = {**form_errors(form), **shape_errors(form, payload)}
     if errors or not valid:
-        first = next(iter(errors.values()))[0]
-        raise _Invalid(first, errors)
+        raise InvalidInput(errors)
     return form
-
-
-class _Invalid(InvalidInput):
-    def __init__(self, message, fields):
-        super().__init__(message)
-        self.fields = fields
-
-
-@bp.errorhandler(_Invalid)
-def _invalid(exc: _Invalid):
-    db.session.rollback()
-    return jsonify(error=exc.code, message=str(exc.message), fields=exc.fields), exc.status
-
-
-@bp.errorhandler(ExpoError)
-def _domain_error(exc: ExpoError):
-    db.session.rollback()
-    body = {"error": exc.code, "message": str(exc.message)}
-    if exc.field:
-        body["fields"] = {exc.field: [str(exc.message)]}
-    return jsonify(body), exc.status
 
 
 def _choices() -> dict[str, Any]:
@@ -178,7 +151,7 @@ def exhibitors():
                            locale=current_lang(), **_choices())
     if not form.validate():
         errors = form_errors(form)
-        raise _Invalid(next(iter(errors.values()))[0], errors)
+        raise InvalidInput(errors)
     d = form.data
     flt = services.QueueFilter(status=d["status"] or None, area_id=d["area_id"], pavilion_id=d["pavilion_id"],
                                country=d["country"] or None, category_id=d["category_id"], q=d["q"] or None,

@@ -28,7 +28,7 @@ from expo.badges.models import HolderKind
 from expo.checkin import leads
 from expo.checkin.lead_forms import RATING_LABELS, LeadFilterForm, LeadForm, LeadScanForm
 from expo.errorpages import error_response
-from expo.errors import ExpoError
+from expo.errors import ExpoError, InvalidInput
 from expo.exhibitors.models import Exhibitor
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
@@ -157,25 +157,6 @@ def export(fmt: str):
 
 # --- API -------------------------------------------------------------------------------------------------------------
 
-class InvalidLead(ExpoError):
-    status = 422
-    code = "invalid"
-
-    def __init__(self, message, fields: dict[str, list[str]]):
-        super().__init__(message)
-        self.fields = fields
-
-
-@api_bp.errorhandler(ExpoError)
-def _api_refused(exc: ExpoError):
-    db.session.rollback()
-    body: dict[str, Any] = {"error": exc.code, "message": str(exc.message)}
-    fields = getattr(exc, "fields", None) or ({exc.field: [str(exc.message)]} if exc.field else None)
-    if fields:
-        body["fields"] = fields
-    return jsonify(body), exc.status
-
-
 LEAD = {"id": "integer", "badge_id": "integer", "kind": {"type": "string", "enum": [k.value for k in HolderKind],
                                                          "description": "whose badge: buyer, visitor, "
                                                                         "exhibitor_staff"},
@@ -222,7 +203,7 @@ def _validated(form_cls, payload: dict[str, Any]):
     valid = form.validate()
     errors = {**form_errors(form), **shape_errors(form, payload)}
     if errors or not valid:
-        raise InvalidLead(next(iter(errors.values()))[0] if errors else _l("Some of the data is not valid."), errors)
+        raise InvalidInput(errors)
     return form
 
 
@@ -248,7 +229,7 @@ def api_list():
     form, flt = _filter(expo, exhibitor)
     if flt is None:
         errors = form_errors(form)
-        raise InvalidLead(next(iter(errors.values()))[0], errors)
+        raise InvalidInput(errors)
     page = listing.paginate(leads.lead_query(exhibitor, expo, flt), form.page.data or 1, _page_size(form))
     lang = current_lang()
     return jsonify(items=[lead_json(v, lang) for v in leads.views(page.items, lang)], page=page.page,

@@ -15,7 +15,7 @@ bp = Blueprint("docking", __name__, url_prefix="/docking")
 api_bp = Blueprint("docking_api", __name__, url_prefix="/api/v1/docking")
 
 #: Modules of :mod:`expo.docking` that add routes to :data:`bp` or :data:`api_bp`, imported by :func:`register`.
-VIEW_MODULES: tuple[str, ...] = ()
+VIEW_MODULES: tuple[str, ...] = ("meeting_views", "report_views", "need_views", "session_views")
 
 
 def register(app: Flask) -> None:
