@@ -28,8 +28,9 @@ from wtforms.validators import Optional
 
 from expo import listing
 from expo.api import schemas as s
+from expo.api.bodies import json_body, validated
 from expo.api.openapi import operation
-from expo.api.views import _payload, bp
+from expo.api.views import bp
 from expo.auth.access import ORGANIZERS, allow
 from expo.auth.models import Role, User
 from expo.buyers import access
@@ -43,7 +44,7 @@ from expo.buyers.models import Buyer, Delegation, HostedStatus, Passport, delega
 from expo.errors import Forbidden, InvalidInput
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
-from expo.forms import QueryForm, form_errors, from_json, options, shape_errors
+from expo.forms import QueryForm, form_errors, options
 from expo.i18n import current_lang
 from expo.venue import queries as venue_queries
 
@@ -74,18 +75,6 @@ class IncludeForm(QueryForm):
 
     include = SelectField(_l("Include"), [Optional()], default="",
                           choices=options([("", _l("Nothing more")), ("passport", _l("Passport data"))]))
-
-
-def _validated(form_cls, payload: dict[str, Any], stored: dict[str, Any] | None = None, **kwargs):
-    """:func:`expo.api.views._validated` (``payload`` merged over ``stored`` for partial updates, else 422), with the
-    stored values under another name: the delegation forms take a ``base`` keyword of their own."""
-    merged = {**{k: v for k, v in (stored or {}).items() if v is not None}, **payload}
-    form = from_json(form_cls, merged, **kwargs)
-    valid = form.validate()
-    errors = {**form_errors(form), **shape_errors(form, payload)}
-    if errors or not valid:
-        raise InvalidInput(errors)
-    return form
 
 
 def _include_passport() -> bool:
@@ -192,7 +181,7 @@ def _delegation_form(payload: dict[str, Any], delegation: Delegation | None) -> 
                 "categories": data.category_ids,
                 # Not the leader's name: it names the account a new leader_email makes, not the current leader.
                 "leader_email": delegation.leader.email if delegation.leader else ""}
-    return _validated(OrganizerDelegationForm, payload, base, expo=expo, base=data, locale=current_lang(),
+    return validated(OrganizerDelegationForm, payload, base, expo=expo, base=data, locale=current_lang(),
                       category_choices=venue_queries.category_choices(current_lang()))
 
 
@@ -202,7 +191,7 @@ def _delegation_form(payload: dict[str, Any], delegation: Delegation | None) -> 
            "and an e-mail with a link to choose a password)", tag="delegations", body=OrganizerDelegationForm,
            response=s.schema(DELEGATION), status=201)
 def delegation_create():
-    payload = _payload()
+    payload = json_body()
     form = _delegation_form(payload, None)
     delegation = delegation_services.create_delegation(
         current_user, current_expo(), form.delegation_data(), leader_email=form.leader_email.data or "",
@@ -227,7 +216,7 @@ def delegation(delegation_id: int):
                        "the organizer's (403).")
 def delegation_update(delegation_id: int):
     delegation_ = access.delegation_for(current_user, current_expo(), delegation_id)
-    payload = _payload()
+    payload = json_body()
     form = _delegation_form(payload, delegation_)
     leader_changed = (form.leader_email.data or "").lower() != (delegation_.leader.email if delegation_.leader else "")
     if not current_user.is_organizer and leader_changed:
@@ -278,7 +267,7 @@ def members(delegation_id: int):
 def member_add(delegation_id: int):
     expo = current_expo()
     delegation_ = access.delegation_for(current_user, expo, delegation_id)
-    form = _validated(MemberForm, _payload(), locale=current_lang(), expo=expo, delegation=delegation_)
+    form = validated(MemberForm, json_body(), locale=current_lang(), expo=expo, delegation=delegation_)
     buyer = delegation_services.add_member(current_user, delegation_, form.member_data())
     db.session.commit()
     return jsonify(_member(buyer)), 201
@@ -303,11 +292,11 @@ def member_update(delegation_id: int, buyer_id: int):
     expo = current_expo()
     delegation_ = access.delegation_for(current_user, expo, delegation_id)
     member_ = access.member_for(current_user, delegation_, buyer_id)
-    payload = _payload()
+    payload = json_body()
     # A partial change keeps the stored passport data, which has to be read for that: an audited read too.
     passport = access.read_passports(current_user, [member_], "api").get(member_.id)
     base = {k: s._value(v) for k, v in delegation_services.member_data_of(member_, passport).__dict__.items()}
-    form = _validated(MemberForm, payload, base, locale=current_lang(), expo=expo, delegation=delegation_,
+    form = validated(MemberForm, payload, base, locale=current_lang(), expo=expo, delegation=delegation_,
                       member=member_)
     delegation_services.update_member(current_user, member_, form.member_data())
     db.session.commit()
@@ -389,10 +378,10 @@ def buyer(buyer_id: int):
                        "/delegations/{delegation_id}/members (403 here).")
 def buyer_update(buyer_id: int):
     buyer_ = access.buyer_for(current_user, current_expo(), buyer_id)
-    payload = _payload()
+    payload = json_body()
     stored = {k: s._value(getattr(buyer_, k)) for k in buyer_services.PROFILE_FIELDS}
     stored["categories"] = [c.id for c in buyer_.categories]
-    form = _validated(BuyerProfileForm, payload, stored, category_choices=_category_choices(),
+    form = validated(BuyerProfileForm, payload, stored, category_choices=_category_choices(),
                       locale=current_lang())
     buyer_services.update_profile(current_user, buyer_, {k: form.data[k] for k in buyer_services.PROFILE_FIELDS},
                                   form.categories.data)
@@ -415,7 +404,7 @@ def buyer_hosted(buyer_id: int):
                   "note": buyer_.hosted_note}
     else:
         stored = {"hotel_nights": HostedDecisionForm.hotel_nights.kwargs.get("default", 3), "transfers": True}
-    form = _validated(HostedDecisionForm, _payload(), stored)
+    form = validated(HostedDecisionForm, json_body(), stored)
     buyer_services.change_hosted(current_user, buyer_, form.decision.data, hotel_nights=form.hotel_nights.data,
                                  transfers=form.transfers.data, note=form.note.data or "")
     db.session.commit()

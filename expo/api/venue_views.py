@@ -20,8 +20,9 @@ from expo import listing
 from expo.allocation import services as allocation
 from expo.allocation.forms import AssignNumbersForm, BoothFilterForm
 from expo.api import schemas as s
+from expo.api.bodies import json_body, validated
 from expo.api.openapi import operation
-from expo.api.views import EXHIBITOR_ROLES, _payload, _validated, bp
+from expo.api.views import EXHIBITOR_ROLES, bp
 from expo.auth.access import ORGANIZERS, PUBLIC, allow
 from expo.errors import InvalidInput, NotFound
 from expo.exhibitors.models import Exhibitor
@@ -163,10 +164,10 @@ def plan(hall_code: str):
            description="\"booths\" is a list of booth numbers or one text with commas. 409 when a booth is taken "
                        "or blocked; then nothing is assigned.")
 def assignments():
-    payload = _payload()
+    payload = json_body()
     if isinstance(payload.get("booths"), list) and all(isinstance(n, str) for n in payload["booths"]):
         payload = {**payload, "booths": ", ".join(payload["booths"])}
-    form = _validated(AssignNumbersForm, payload)
+    form = validated(AssignNumbersForm, payload)
     exhibitor = db.session.get(Exhibitor, form.exhibitor_id.data)
     if exhibitor is None:
         raise NotFound(_l("No such exhibitor."), field="exhibitor_id")

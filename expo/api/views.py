@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from expo import audit, listing
 from expo.api import schemas as s
+from expo.api.bodies import json_body, validated
 from expo.api.openapi import build, operation
 from expo.auth.access import ORGANIZERS, PUBLIC, SIGNED_IN, allow
 from expo.auth.models import Role
 from expo.categories.models import ProductCategory
-from expo.errors import ExpoError, InvalidInput, NotFound
+from expo.errors import InvalidInput, NotFound
 from expo.exhibitors import services
 from expo.exhibitors.forms import (
     ApplicationForm,
@@ -29,32 +30,12 @@ from expo.exhibitors.forms import (
 from expo.exhibitors.models import Exhibitor, ExhibitorStaff
 from expo.exhibitors.services import STATUS_LABELS
 from expo.extensions import db
-from expo.forms import form_errors, from_json, shape_errors
+from expo.forms import form_errors
 from expo.i18n import current_lang
 from expo.venue import queries as venue_queries
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 EXHIBITOR_ROLES = (*ORGANIZERS, Role.EXHIBITOR)
-
-
-def _payload() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ExpoError(_l("Send a JSON object with the header 'Content-Type: application/json'."), code="not_json")
-    return data
-
-
-def _validated(form_cls, payload: dict[str, Any], base: dict[str, Any] | None = None, **kwargs):
-    """Validate ``payload`` (merged over ``base`` for partial updates) with the pages' form class, or raise 422."""
-    # The stored values are the base; one the row does not have (None) is left out, while a null the caller sends
-    # empties the field.
-    merged = {**{k: v for k, v in (base or {}).items() if v is not None}, **payload}
-    form = from_json(form_cls, merged, **kwargs)
-    valid = form.validate()
-    errors = {**form_errors(form), **shape_errors(form, payload)}
-    if errors or not valid:
-        raise InvalidInput(errors)
-    return form
 
 
 def _choices() -> dict[str, Any]:
@@ -123,8 +104,8 @@ def categories():
            body=ApiRegistrationForm, response=s.schema(s.EXHIBITOR_WITH_APPLICATION), status=201,
            description="Add \"submit\": true to submit the application at once; otherwise it stays a draft.")
 def register():
-    payload = _payload()
-    form = _validated(ApiRegistrationForm, payload, locale=current_lang(), **_choices())
+    payload = json_body()
+    form = validated(ApiRegistrationForm, payload, locale=current_lang(), **_choices())
     ex, _user = services.register(email=form.email.data, password=form.password.data, profile=form.data,
                                   application=form.data, category_ids=form.categories.data,
                                   submit=payload.get("submit") is True, locale=current_lang())
@@ -197,7 +178,7 @@ def exhibitor(exhibitor_id: int):
 def exhibitor_update(exhibitor_id: int):
     ex = _exhibitor(exhibitor_id)
     base = s.exhibitor(ex)
-    form = _validated(ProfileForm, _payload(), base, locale=current_lang(),
+    form = validated(ProfileForm, json_body(), base, locale=current_lang(),
                       category_choices=_choices()["category_choices"])
     services.update_profile(current_user, ex, form.data, form.categories.data)
     db.session.commit()
@@ -221,7 +202,7 @@ def application_update(exhibitor_id: int):
     base = s.application(app, organizer=True)
     base["competitors"] = app.competitors
     choices = _choices()
-    form = _validated(ApplicationForm, _payload(), base, area_choices=choices["area_choices"],
+    form = validated(ApplicationForm, json_body(), base, area_choices=choices["area_choices"],
                       pavilion_choices=choices["pavilion_choices"])
     services.update_application(current_user, app, form.data)
     db.session.commit()
@@ -235,7 +216,7 @@ def application_update(exhibitor_id: int):
 def application_action(exhibitor_id: int, action: str):
     app = _application(_exhibitor(exhibitor_id))
     payload = request.get_json(silent=True)  # the body is optional: a step without a reason needs none
-    form = _validated(ReasonForm, payload if isinstance(payload, dict) else {})
+    form = validated(ReasonForm, payload if isinstance(payload, dict) else {})
     services.change_status(current_user, app, action, form.reason.data or "")
     db.session.commit()
     return jsonify(s.application(app, organizer=current_user.is_organizer))
@@ -246,7 +227,7 @@ def application_action(exhibitor_id: int, action: str):
 @operation("The same decision for many applications: all or none", tag="applications", body=BulkDecisionForm,
            response={"type": "object", "properties": {"updated": {"type": "array", "items": {"type": "integer"}}}})
 def decisions():
-    form = _validated(BulkDecisionForm, _payload())
+    form = validated(BulkDecisionForm, json_body())
     apps = services.decide_many(current_user, form.application_ids.data, form.decision.data, form.reason.data or "")
     db.session.commit()
     return jsonify(updated=[a.id for a in apps])
@@ -264,7 +245,7 @@ def staff(exhibitor_id: int):
 @operation("Add a staff member", tag="staff", body=StaffForm, response=s.schema(s.STAFF), status=201)
 def staff_add(exhibitor_id: int):
     ex = _exhibitor(exhibitor_id)
-    form = _validated(StaffForm, _payload())
+    form = validated(StaffForm, json_body())
     member = services.add_staff(current_user, ex, form.data)
     db.session.commit()
     return jsonify(s.dump(member, s.STAFF)), 201
@@ -290,7 +271,7 @@ def staff_member(exhibitor_id: int, member_id: int):
 @operation("Change a staff member", tag="staff", body=StaffForm, response=s.schema(s.STAFF))
 def staff_update(exhibitor_id: int, member_id: int):
     member = _member(exhibitor_id, member_id)
-    form = _validated(StaffForm, _payload(), s.dump(member, s.STAFF))
+    form = validated(StaffForm, json_body(), s.dump(member, s.STAFF))
     services.update_staff(current_user, member, form.data)
     db.session.commit()
     return jsonify(s.dump(member, s.STAFF))

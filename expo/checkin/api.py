@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from expo import countries
 from expo.api import schemas as s
+from expo.api.bodies import json_body
 from expo.api.openapi import operation
 from expo.auth.access import ORGANIZERS, allow
 from expo.auth.models import Role
@@ -115,13 +116,6 @@ def clear_caches() -> None:
 
 
 # --- input ---------------------------------------------------------------------------------------------------------
-
-def _payload() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ExpoError(_l("Send a JSON object with the header 'Content-Type: application/json'."), code="not_json")
-    return data
-
 
 def _invalid(field: str, message) -> InvalidScan:
     return InvalidScan(message, field=field)
@@ -285,7 +279,7 @@ BATCH_ANSWER = {"type": "object", "required": ["answers", "counted", "replayed",
            description="A refusal is an answer (200, result \"refused\" with a reason), not an error. The same "
                        "device_id and nonce again returns the first answer with replayed: true.")
 def scan():
-    data = _payload()
+    data = json_body()
     nonce = _text(data, "nonce", required=True)
     device_id = _text(data, "device_id", required=True)
     code, direction, at = _code(data), _direction(data), _scanned_at(data)
@@ -305,7 +299,7 @@ def scan():
            description=f"At most {MAX_BATCH} scans a batch. Each counts once by its nonce, however often the batch "
                        "is sent; answers come in the order of the scans.")
 def scan_batch():
-    data = _payload()
+    data = json_body()
     device_id = _text(data, "device_id", required=True)
     items = data.get("scans")
     if not isinstance(items, list) or not items:

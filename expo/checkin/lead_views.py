@@ -21,6 +21,7 @@ from flask_login import current_user
 
 from expo import audit, countries, listing
 from expo.api import schemas as s
+from expo.api.bodies import json_body, validated
 from expo.api.openapi import operation
 from expo.auth.access import allow
 from expo.auth.models import Role
@@ -28,12 +29,12 @@ from expo.badges.models import HolderKind
 from expo.checkin import leads
 from expo.checkin.lead_forms import RATING_LABELS, LeadFilterForm, LeadForm, LeadScanForm
 from expo.errorpages import error_response
-from expo.errors import ExpoError, InvalidInput
+from expo.errors import InvalidInput
 from expo.exhibitors.models import Exhibitor
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
 from expo.formflow import filter_args, run_form
-from expo.forms import form_errors, from_json, shape_errors
+from expo.forms import form_errors
 from expo.i18n import current_lang
 from expo.venue.models import Expo
 
@@ -191,28 +192,12 @@ def lead_json(view: leads.LeadView, lang: str, **extra: Any) -> dict[str, Any]:
             "created_at": s._value(view.created_at), "updated_at": s._value(view.updated_at), **extra}
 
 
-def _payload() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ExpoError(_l("Send a JSON object with the header 'Content-Type: application/json'."), code="not_json")
-    return data
-
-
-def _validated(form_cls, payload: dict[str, Any]):
-    form = from_json(form_cls, payload)
-    valid = form.validate()
-    errors = {**form_errors(form), **shape_errors(form, payload)}
-    if errors or not valid:
-        raise InvalidInput(errors)
-    return form
-
-
 def _note_fields(payload: dict[str, Any]) -> dict[str, Any]:
     """The notes, rating and tags of a body, validated by the page's form: only those the body names."""
     body = {k: payload[k] for k in ("notes", "rating", "tags") if k in payload}
     if isinstance(body.get("tags"), list) and all(isinstance(t, str) for t in body["tags"]):
         body["tags"] = ", ".join(body["tags"])
-    form = _validated(LeadForm, body)
+    form = validated(LeadForm, body)
     return {"notes": form.notes.data or "" if "notes" in body else None,
             "rating": form.rating.data or 0 if "rating" in body else None,
             "tags": form.tags.data or "" if "tags" in body else None}
@@ -245,8 +230,8 @@ def api_list():
                        "own_staff, organizer). Scanning the same badge again returns its lead with created: false; "
                        "notes, rating and tags in the body are applied to it.")
 def api_create():
-    payload = _payload()
-    code = _validated(LeadScanForm, {"code": payload.get("code")}).code.data or ""
+    payload = json_body()
+    code = validated(LeadScanForm, {"code": payload.get("code")}).code.data or ""
     fields = _note_fields(payload)
     expo, exhibitor = _mine()
     captured = leads.capture(current_user, expo, exhibitor, code)
@@ -270,7 +255,7 @@ def api_get(lead_id: int):
 @operation("Change a lead's notes, rating or tags", tag="leads", body=UPDATE_BODY, response=s.schema(LEAD),
            description="Only the fields sent change; null empties a field (rating null: no rating).")
 def api_update(lead_id: int):
-    payload = _payload()
+    payload = json_body()
     _expo, exhibitor = _mine()
     lead = leads.lead_for(exhibitor, lead_id)
     fields = _note_fields(payload)

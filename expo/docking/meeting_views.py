@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from expo import audit, countries, listing
 from expo.api import schemas as s
+from expo.api.bodies import json_body, validated
 from expo.api.openapi import operation
 from expo.auth.access import ORGANIZERS, allow
 from expo.auth.models import Role
@@ -31,12 +32,12 @@ from expo.docking.blueprints import api_bp, bp
 from expo.docking.meeting_forms import MeetingAnswerForm, MeetingBodyForm, MeetingFilterForm, MeetingRequestForm
 from expo.docking.models import BuyerNeed, ExhibitorOffer, Meeting, MeetingStatus
 from expo.errorpages import error_response
-from expo.errors import ExpoError, NotFound
+from expo.errors import InvalidInput, NotFound
 from expo.exhibitors.models import Exhibitor
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
 from expo.formflow import filter_args, run_form
-from expo.forms import form_errors, from_json, options, shape_errors
+from expo.forms import form_errors, options
 from expo.i18n import current_lang
 from expo.venue.models import Expo
 
@@ -456,29 +457,6 @@ def schedule_json(sch: meetings.Schedule) -> dict[str, Any]:
             "incoming": [_entry_json(e) for e in sch.incoming], "outgoing": [_entry_json(e) for e in sch.outgoing]}
 
 
-def _invalid(errors: dict[str, list[str]]):
-    db.session.rollback()
-    message = next(iter(errors.values()))[0] if errors else str(_("Some of the data is not valid."))
-    return jsonify(error="invalid", message=message, fields=errors), 422
-
-
-def _payload() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ExpoError(_("Send a JSON object with the header 'Content-Type: application/json'."), code="not_json")
-    return data
-
-
-def _validated(form_cls, payload: dict[str, Any]):
-    """The form bound to ``payload``, or the JSON 422 answer naming the fields."""
-    form = from_json(form_cls, payload)
-    valid = form.validate()
-    errors = {**form_errors(form), **shape_errors(form, payload)}
-    if errors or not valid:
-        return None, _invalid(errors)
-    return form, None
-
-
 @api_bp.get("/meetings")
 @allow(*PARTIES, *ORGANIZERS)
 @operation("Meetings you may see, filtered and paginated like the organizer's list", tag="docking",
@@ -489,7 +467,7 @@ def api_meetings():
     expo = current_expo()
     form, flt = _filter(expo)
     if flt is None:
-        return _invalid(form_errors(form))
+        raise InvalidInput(form_errors(form))
     page = listing.paginate(meetings.meeting_query(current_user, expo, flt), form.page.data or 1, _page_size(form))
     return jsonify(items=[meeting_json(m) for m, _b, _e, _s in page.items], page=page.page, per_page=page.per_page,
                    total=page.total, pages=page.pages)
@@ -504,10 +482,8 @@ def api_meetings():
                        "the member and the exhibitor; an exhibitor's account names the buyer (who must have agreed "
                        "to be contacted); the organizer names both.")
 def api_request():
-    payload = _payload()
-    form, refusal = _validated(MeetingBodyForm, payload)
-    if refusal is not None:
-        return refusal
+    payload = json_body()
+    form = validated(MeetingBodyForm, payload)
     expo = current_expo()
     own = _exhibitor_of_user()
     buyer_id, exhibitor_id = form.buyer_id.data, form.exhibitor_id.data
@@ -519,15 +495,15 @@ def api_request():
     missing = {name: [str(_("This field is required."))] for name, value in
                (("buyer_id", buyer_id), ("exhibitor_id", exhibitor_id)) if value is None}
     if missing:
-        return _invalid(missing)
+        raise InvalidInput(missing)
     buyer = meetings.buyer_at(current_user, expo, buyer_id)
     exhibitor = meetings.exhibitor_at(expo, exhibitor_id)
     need = db.session.get(BuyerNeed, form.need_id.data) if form.need_id.data else None
     offer = db.session.get(ExhibitorOffer, form.offer_id.data) if form.offer_id.data else None
     if form.need_id.data and need is None:
-        return _invalid({"need_id": [str(_("There is no such purchase need."))]})
+        raise InvalidInput({"need_id": [str(_("There is no such purchase need."))]})
     if form.offer_id.data and offer is None:
-        return _invalid({"offer_id": [str(_("There is no such offer."))]})
+        raise InvalidInput({"offer_id": [str(_("There is no such offer."))]})
     m = meetings.request_meeting(current_user, expo, buyer, exhibitor, need=need, offer=offer,
                                  message=form.message.data, locale=current_lang())
     out = meeting_json(m)
@@ -545,9 +521,7 @@ def api_meeting(meeting_id: int):
 def _api_action(meeting_id: int, action: str):
     payload = request.get_json(silent=True)
     payload = payload if isinstance(payload, dict) else {}
-    form, refusal = _validated(MeetingAnswerForm, {k: v for k, v in payload.items() if k == "note"})
-    if refusal is not None:
-        return refusal
+    form = validated(MeetingAnswerForm, {k: v for k, v in payload.items() if k == "note"})
     m = meetings.meeting_for(current_user, current_expo(), meeting_id)
     ACTIONS[action](current_user, m, form.note.data)
     out = meeting_json(m)
@@ -599,7 +573,7 @@ def api_my_schedule():
             schedules = [meetings.personal_schedule(expo, exhibitor=meetings.exhibitor_at(expo, exhibitor_id),
                                                     include_drafts=True)]
         else:
-            return _invalid({"buyer_id": [str(_("Name a buyer or an exhibitor."))]})
+            raise InvalidInput({"buyer_id": [str(_("Name a buyer or an exhibitor."))]})
     else:
         schedules = _my_schedules(expo)
     return jsonify(schedules=[schedule_json(x) for x in schedules])

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from expo import audit, countries, listing
 from expo.api import schemas as s
+from expo.api.bodies import json_body, validated
 from expo.api.openapi import operation
 from expo.auth.access import allow
 from expo.auth.models import Role
@@ -40,12 +41,12 @@ from expo.docking.need_forms import (
     price_band_label,
 )
 from expo.errorpages import error_response
-from expo.errors import ExpoError, InvalidInput, NotFound
+from expo.errors import InvalidInput, NotFound
 from expo.exhibitors.models import Exhibitor
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
 from expo.formflow import filter_args, run_form
-from expo.forms import form_errors, from_json, shape_errors
+from expo.forms import form_errors
 from expo.i18n import current_lang, localized
 from expo.venue import queries as venue_queries
 from expo.venue.models import Expo
@@ -402,22 +403,6 @@ def exhibitor_recommendations(exhibitor_id: int):
 
 # --- API ------------------------------------------------------------------------------------------------------------
 
-def _payload() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ExpoError(_l("Send a JSON object with the header 'Content-Type: application/json'."), code="not_json")
-    return data
-
-
-def _validated(form_cls, payload: dict[str, Any], **kwargs: Any):
-    form = from_json(form_cls, payload, **kwargs)
-    valid = form.validate()
-    errors = {**form_errors(form), **shape_errors(form, payload)}
-    if errors or not valid:
-        raise InvalidInput(errors)
-    return form
-
-
 def _body_values(form_cls, fields: tuple[str, ...], payload: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     """The fields of a need or offer in a JSON body, validated by the page's form. A change (``partial``) needs
     only the fields it names: the others are filled from what is stored."""
@@ -430,7 +415,7 @@ def _body_values(form_cls, fields: tuple[str, ...], payload: dict[str, Any], *, 
         form_body.setdefault("category_id", categories[0][0] if categories else 1)
         form_body.setdefault("title", "x")
         form_body.setdefault("products", "x")
-    form = _validated(form_cls, form_body, category_choices=categories, locale=current_lang())
+    form = validated(form_cls, form_body, category_choices=categories, locale=current_lang())
     return {k: getattr(form, k).data for k in fields if k in body or not partial}
 
 
@@ -506,9 +491,9 @@ def _api_list(model: type[BuyerNeed] | type[ExhibitorOffer]):
 @operation("Publish a purchase need", tag="docking", body=NeedForm, response=s.schema(NEED), status=201,
            description=NEED_BODY_DOC)
 def api_create_need():
-    payload = _payload()
+    payload = json_body()
     values = _body_values(NeedForm, needs.NEED_FIELDS, payload, partial=False)
-    owner = _validated(OwnerForm, {k: payload[k] for k in ("buyer_id", "delegation_id") if k in payload})
+    owner = validated(OwnerForm, {k: payload[k] for k in ("buyer_id", "delegation_id") if k in payload})
     expo = current_expo()
     buyer = delegation = None
     if owner.delegation_id.data:
@@ -542,7 +527,7 @@ def api_need(need_id: int):
 @operation("Change a purchase need", tag="docking", body=NeedForm, response=s.schema(NEED),
            description="Only the fields sent change. Send active: true to reactivate a deactivated need.")
 def api_update_need(need_id: int):
-    payload = _payload()
+    payload = json_body()
     return _api_change(needs.need_for(current_user, current_expo(), need_id), NeedForm, payload)
 
 
@@ -588,9 +573,9 @@ def api_offers():
 @operation("Publish an offer", tag="docking", body=OfferForm, response=s.schema(OFFER), status=201,
            description="The organizer sends exhibitor_id; an exhibitor's account publishes for its company.")
 def api_create_offer():
-    payload = _payload()
+    payload = json_body()
     values = _body_values(OfferForm, needs.OFFER_FIELDS, payload, partial=False)
-    target = _validated(ExhibitorIdForm, {"exhibitor_id": payload["exhibitor_id"]} if "exhibitor_id" in payload
+    target = validated(ExhibitorIdForm, {"exhibitor_id": payload["exhibitor_id"]} if "exhibitor_id" in payload
                         else {})
     expo = current_expo()
     if current_user.is_organizer:
@@ -617,7 +602,7 @@ def api_offer(offer_id: int):
 @operation("Change an offer", tag="docking", body=OfferForm, response=s.schema(OFFER),
            description="Only the fields sent change. Send active: true to reactivate a deactivated offer.")
 def api_update_offer(offer_id: int):
-    payload = _payload()
+    payload = json_body()
     return _api_change(needs.offer_for(current_user, current_expo(), offer_id), OfferForm, payload)
 
 

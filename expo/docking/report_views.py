@@ -20,6 +20,7 @@ from flask_login import current_user
 
 from expo import charts
 from expo.api import schemas as s
+from expo.api.bodies import validated
 from expo.api.openapi import operation
 from expo.auth.access import ORGANIZERS, allow
 from expo.auth.models import Role
@@ -27,11 +28,10 @@ from expo.docking import currencies, outcomes, report_render, reports
 from expo.docking.blueprints import api_bp, bp
 from expo.docking.models import Meeting, MeetingOutcome, OutcomeResult
 from expo.docking.outcome_forms import OutcomeForm, result_label
-from expo.errors import ExpoError
+from expo.errors import ExpoError, InvalidInput
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
 from expo.formflow import run_form
-from expo.forms import form_errors, from_json, shape_errors
 from expo.i18n import current_lang, localized
 
 #: Who may open a meeting's outcome; :func:`outcomes.may_record` then decides which meetings.
@@ -173,11 +173,6 @@ def _figures_json(f: reports.Figures) -> dict[str, Any]:
             "pairs": f.pairs, "value_cny": f"{f.value_cny:.2f}"}
 
 
-def _invalid(message: str, fields: dict[str, list[str]]):
-    db.session.rollback()
-    return jsonify(error="invalid", message=message, fields=fields), 422
-
-
 @api_bp.get("/meetings/<int:meeting_id>/outcome")
 @allow(*MEETING_SIDES)
 @operation("The outcome of a meeting", tag="docking", response=s.schema(OUTCOME),
@@ -200,14 +195,10 @@ def api_outcome(meeting_id: int):
 def api_record_outcome(meeting_id: int):
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        return _invalid(_("Send a JSON object with the header 'Content-Type: application/json'."), {})
+        raise InvalidInput({}, _("Send a JSON object with the header 'Content-Type: application/json'."))
     meeting = outcomes.meeting_for(current_user, current_expo(), meeting_id)
     table = outcomes.rate_table(current_app.config)
-    form = from_json(OutcomeForm, payload, currency_codes=currencies.codes(table))
-    valid = form.validate()
-    errors = {**form_errors(form), **shape_errors(form, payload)}
-    if errors or not valid:
-        return _invalid(next(iter(errors.values()))[0] if errors else _("Some of the data is not valid."), errors)
+    form = validated(OutcomeForm, payload, currency_codes=currencies.codes(table))
     try:
         recorded = outcomes.record_outcome(current_user, meeting, _data(form), table)
     except outcomes.OutcomeError as exc:

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from io import BytesIO
 from typing import Protocol
 
 from reportlab.lib.colors import HexColor
@@ -23,8 +22,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from expo.letters.pdf import wrap
-from expo.pdf.fonts import LATIN, LATIN_BOLD, cjk_font, needs_cjk
-from expo.pdf.pages import page_size
+from expo.pdf.fonts import LATIN
+from expo.pdf.writer import Op, PageWriter
 
 MARGIN_X = 16 * mm
 MARGIN_TOP = 16 * mm
@@ -130,36 +129,13 @@ STATUS = {"requested": "Waiting for an answer / 待答复", "accepted": "Accepte
 
 # --- layout ----------------------------------------------------------------------------------------------------------
 
-Op = Callable[[Canvas], None]
 
 
-class _Writer:
+class _Writer(PageWriter):
     def __init__(self, doc: Document) -> None:
+        super().__init__("A4")
         self.doc = doc
-        self.width, self.height = page_size("A4")
-        self.cjk = cjk_font()
-        self.buffer = BytesIO()
-        self.canvas = Canvas(self.buffer, pagesize=(self.width, self.height), pageCompression=1, invariant=1)
-        self.pages: list[list[Op]] = []
-        self.y = 0.0
         self.who = ""
-
-    def font(self, text: str, bold: bool = False) -> str:
-        return self.cjk.name if needs_cjk(text) else (LATIN_BOLD if bold else LATIN)
-
-    def op(self, fn: Op) -> None:
-        self.pages[-1].append(fn)
-
-    def text(self, x: float, y: float, text: str, size: float, *, bold: bool = False, align: str = "left",
-             colour=DARK) -> None:
-        font = self.font(text, bold)
-
-        def draw(c: Canvas) -> None:
-            c.setFillColor(colour)
-            c.setFont(font, size)
-            {"left": c.drawString, "right": c.drawRightString}[align](x, y, text)
-
-        self.op(draw)
 
     def lines(self, text: str, size: float, width: float, bold: bool = False) -> list[str]:
         out: list[str] = []

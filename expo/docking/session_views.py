@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from expo import listing
 from expo.api import schemas as s
+from expo.api.bodies import json_body
 from expo.api.openapi import operation
 from expo.auth.access import ORGANIZERS, allow
 from expo.auth.models import Role
@@ -41,7 +42,7 @@ from expo.docking.session_forms import (
     SessionForm,
 )
 from expo.errorpages import error_response
-from expo.errors import ExpoError, InvalidInput, NotFound
+from expo.errors import InvalidInput, NotFound
 from expo.exhibitors.models import Exhibitor
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
@@ -406,13 +407,6 @@ def session_json(session: DockingSession, scheduled: int, **extra: Any) -> dict[
             "notes": session.notes, "scheduled": scheduled, **extra}
 
 
-def _payload() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ExpoError(_l("Send a JSON object with the header 'Content-Type: application/json'."), code="not_json")
-    return data
-
-
 def _validated(form):
     valid = form.validate()
     errors = form_errors(form)
@@ -449,7 +443,7 @@ def api_sessions():
 @operation("Create a docking session", tag="docking", body=SessionForm, response=s.schema(SESSION), status=201)
 def api_session_create():
     expo = current_expo()
-    form = _api_session_form(expo, _payload())
+    form = _api_session_form(expo, json_body())
     session = services.save_session(current_user, expo, _session_data(form))
     out = session_json(session, 0)
     db.session.commit()
@@ -482,7 +476,7 @@ def api_session(session_id: int):
 def api_session_update(session_id: int):
     expo = current_expo()
     session = services.session_for(expo, session_id)
-    payload = _payload()
+    payload = json_body()
     stored = session_json(session, 0)
     merged = {k: stored[k] for k in ("name_zh", "name_en", "room", "checkpoint_id", "pavilion_id", "category_id",
                                      "starts_at", "slot_minutes", "slot_count", "table_count", "published", "notes")}
@@ -512,7 +506,7 @@ def api_session_delete(session_id: int):
            description="Places the accepted meetings into the sessions' slots and tables, as many as possible; "
                        "pinned meetings stay, and so do placed ones unless replan is true.")
 def api_schedule():
-    payload = _payload()
+    payload = json_body()
     form = from_json(ScheduleForm, {"respect_themes": True, **payload})
     errors = shape_errors(form, payload)
     if errors:

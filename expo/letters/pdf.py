@@ -14,19 +14,18 @@ both. Chinese text is drawn with the embedded TrueType CJK font of :mod:`expo.pd
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from io import BytesIO
 
 from reportlab.lib.colors import HexColor, white
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from expo.pdf.fonts import LATIN, LATIN_BOLD, CJKFont, cjk_font, needs_cjk
-from expo.pdf.pages import page_size
+from expo.pdf.fonts import LATIN_BOLD
 from expo.pdf.qr import draw_qr, qr_matrix
+from expo.pdf.writer import Op, PageWriter
 
 MARGIN_X = 18 * mm
 MARGIN_TOP = 16 * mm
@@ -238,42 +237,15 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     return lines
 
 
-Op = Callable[[Canvas], None]
 
 
-class _Writer:
+class _Writer(PageWriter):
     """Lays letters out into pages of drawing operations, then draws them with each page's footer (the page count
     of a letter is known only when it is laid out)."""
 
     def __init__(self) -> None:
-        self.width, self.height = page_size("A4")
-        self.cjk: CJKFont = cjk_font()
-        self.buffer = BytesIO()
-        # invariant: no timestamp or random document id, so the same letter gives the same bytes every time.
-        self.canvas = Canvas(self.buffer, pagesize=(self.width, self.height), pageCompression=1, invariant=1)
-        self.pages: list[list[Op]] = []
-        self.y = 0.0
+        super().__init__("A4")
         self.letter: Letter | None = None
-
-    # -- primitives ---------------------------------------------------------------------------------------------
-    def font(self, text: str, bold: bool = False) -> str:
-        if needs_cjk(text):
-            return self.cjk.name
-        return LATIN_BOLD if bold else LATIN
-
-    def op(self, fn: Op) -> None:
-        self.pages[-1].append(fn)
-
-    def text(self, x: float, y: float, text: str, size: float, *, bold: bool = False, align: str = "left",
-             colour=DARK) -> None:
-        font = self.font(text, bold)
-
-        def draw(c: Canvas) -> None:
-            c.setFillColor(colour)
-            c.setFont(font, size)
-            {"left": c.drawString, "right": c.drawRightString, "centre": c.drawCentredString}[align](x, y, text)
-
-        self.op(draw)
 
     def lines_height(self, n: int, size: float) -> float:
         return n * size * 1.35
