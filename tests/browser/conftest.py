@@ -39,7 +39,15 @@ class ErrorRecorder:
             return start_response(status, headers, exc_info)
 
         try:
-            return self.app(environ, recording_start_response)
+            result = self.app(environ, recording_start_response)
+            # Read the answer whole and close it here: when the browser drops a connection half-way (a page left
+            # while a stylesheet still loads), werkzeug's server leaves a file answer open for the garbage
+            # collector, whose ResourceWarning would fail whichever test runs then. (No answer here streams.)
+            try:
+                return [b"".join(result)]
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
         except Exception as exc:  # noqa: BLE001 - recorded for the test, then werkzeug answers 500 as usual
             self.errors.append(f"{where} raised {exc!r}")
             raise
