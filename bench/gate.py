@@ -3,6 +3,7 @@
     .venv/bin/python bench/gate.py seed                 # expo_leads_bench: the demo, 10,000 badges, gate tokens
     .venv/bin/python bench/gate.py run                  # floor and scans, sync and gthread workers
     .venv/bin/python bench/gate.py run --profile        # one sync worker under cProfile (bench/out/gate-profile.txt)
+    .venv/bin/python bench/gate.py cpu                  # CPU per scan in one process, no HTTP (app and PostgreSQL)
 
 What ``run`` measures, for each server set-up (``--servers sync:4,gthread:2x8``), in one run:
 
@@ -633,6 +634,52 @@ def profile(args: argparse.Namespace) -> None:
     print(f"written: {text_out}", file=sys.stderr)
 
 
+def cpu(args: argparse.Namespace) -> dict:
+    """CPU per scan in one process: the app's WSGI callable called directly with the bench's scans (no HTTP, no
+    gunicorn, no generator), ``time.process_time`` of this process and of PostgreSQL's backends."""
+    import io
+
+    fixture = json.loads(FIXTURE.read_text())
+    _check_out_everyone(fixture["url"])
+    os.environ.update(EXPO_DATABASE_URL=fixture["url"], EXPO_SECRET_KEY=SECRET)
+    from expo import create_app
+
+    app = create_app()
+    mix = ScanMix(fixture, 0, 1, f"cpu{int(time.time())}", "127.0.0.1", 80, "/api/v1/gate/scans")
+    counts: dict = {}
+    statuses: dict[str, int] = {}
+
+    def one(i: int) -> None:
+        raw, key = mix.next(i % 16)
+        head, body = raw.split(b"\r\n\r\n", 1)
+        headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n")[1:])
+        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/gate/scans", "SERVER_NAME": "127.0.0.1",
+                   "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
+                   "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "QUERY_STRING": "",
+                   "CONTENT_TYPE": headers["Content-Type"], "CONTENT_LENGTH": headers["Content-Length"],
+                   **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()
+                      if k not in ("Content-Type", "Content-Length")}}
+        status: list[str] = []
+        out = b"".join(app(environ, lambda s, h, exc_info=None: status.append(s)))
+        statuses[status[0]] = statuses.get(status[0], 0) + 1
+        mix.answer(key, out, counts)
+
+    for i in range(args.warm):
+        one(i)
+    pg = _postgres_pids()
+    pg_before, t0, w0 = _cpu_of(pg), time.process_time(), time.perf_counter()
+    for i in range(args.scans):
+        one(i)
+    cpu_s, wall = time.process_time() - t0, time.perf_counter() - w0
+    pg_s = _cpu_delta(pg_before, _cpu_of(pg))
+    report = {"scans": args.scans, "app_cpu_ms_per_scan": round(cpu_s / args.scans * 1000, 3),
+              "postgres_cpu_ms_per_scan": round(pg_s / args.scans * 1000, 3),
+              "wall_ms_per_scan": round(wall / args.scans * 1000, 3), "statuses": statuses, "answers": counts,
+              "fast_path": app.config.get("GATE_FAST_PATH", True)}
+    print(json.dumps(report, indent=2))
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -653,7 +700,13 @@ def main() -> None:
     r.add_argument("--wrk", action="store_true", help="also load the floor with wrk (apt-get install wrk), if there")
     r.add_argument("--compare", metavar="DIR", help="also measure the scans of the app in DIR (another checkout: "
                                                     "the code before a change), same set-up, same run")
+    c = sub.add_parser("cpu", help="CPU per scan in one process (the WSGI app called directly)")
+    c.add_argument("--scans", type=int, default=3000)
+    c.add_argument("--warm", type=int, default=300)
     args = parser.parse_args()
+    if args.command == "cpu":
+        cpu(args)
+        return
     if args.command == "seed":
         seed(args.url, args.badges)
         return

@@ -3,10 +3,17 @@ no badge admitted twice, no table or person double-booked, one meeting per pair)
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 
+import pytest
+
 from expo.extensions import db
+
+#: Racing needs real concurrent connections: PostgreSQL (``.ci/run`` names it; SQLite serializes writers).
+PG = os.environ.get("EXPO_TEST_DATABASE_URL", "")
+needs_pg = pytest.mark.skipif(not PG, reason="needs the PostgreSQL named by EXPO_TEST_DATABASE_URL")
 
 
 def race(app, prepares: list[Callable[[], Callable[[], object]]]) -> list[object]:

@@ -9,7 +9,6 @@ the loser of a race gets a 409 with a clear message in its language.
 
 from __future__ import annotations
 
-import os
 import threading
 
 import pytest
@@ -22,10 +21,7 @@ from expo.exhibitors.services import application_of, current_expo
 from expo.extensions import db
 from expo.venue.models import Booth, BoothStatus
 from tests.factories import PASSWORD, make_exhibitor, user
-from tests.race import race
-
-PG = os.environ.get("EXPO_TEST_DATABASE_URL", "")
-needs_pg = pytest.mark.skipif(not PG, reason="needs the PostgreSQL named by EXPO_TEST_DATABASE_URL")
+from tests.race import needs_pg, race
 
 
 def _two_exhibitors_and_booths(app, n: int = 3) -> tuple[list[int], list[int]]:

@@ -7,7 +7,6 @@ guard off and pauses both scans after their check, so both admit: the double ent
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from datetime import datetime, time, timedelta
@@ -23,10 +22,7 @@ from expo.checkin.models import Checkpoint, Presence, Scan
 from expo.exhibitors.models import Exhibitor, ExhibitorStaff
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
-from tests.race import race
-
-PG = os.environ.get("EXPO_TEST_DATABASE_URL", "")
-needs_pg = pytest.mark.skipif(not PG, reason="needs the PostgreSQL named by EXPO_TEST_DATABASE_URL")
+from tests.race import needs_pg, race
 
 # 2027-04-19 10:00 in Jinjiang (UTC+8): the first day of the demo expo.
 DAY1 = datetime(2027, 4, 19, 2, 0)

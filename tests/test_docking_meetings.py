@@ -4,7 +4,6 @@ the web and as PDF (read back); the organizer's list and its exports."""
 from __future__ import annotations
 
 import io
-import os
 import threading
 from datetime import datetime
 
@@ -30,7 +29,7 @@ from expo.exhibitors.services import current_expo
 from expo.extensions import db
 from tests.conftest import csrf_token
 from tests.factories import make_exhibitor, user
-from tests.race import race
+from tests.race import needs_pg, race
 
 # --- the cast ---------------------------------------------------------------------------------------------------------
 
@@ -720,10 +719,6 @@ def test_my_meetings_pages_for_each_role(app, client, auth):
 
 
 # --- races (PostgreSQL: real concurrent connections) --------------------------------------------------------------------
-
-PG = os.environ.get("EXPO_TEST_DATABASE_URL", "")
-needs_pg = pytest.mark.skipif(not PG, reason="needs the PostgreSQL named by EXPO_TEST_DATABASE_URL")
-
 
 def _pair_ids(app) -> tuple[int, int]:
     with app.app_context():

@@ -11,7 +11,6 @@ proves the test can catch one.
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import timedelta
 
@@ -25,10 +24,7 @@ from expo.exhibitors.models import Exhibitor
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
 from tests.factories import make_accepted_meeting, make_docking_session, user
-from tests.race import race
-
-PG = os.environ.get("EXPO_TEST_DATABASE_URL", "")
-needs_pg = pytest.mark.skipif(not PG, reason="needs the PostgreSQL named by EXPO_TEST_DATABASE_URL")
+from tests.race import needs_pg, race
 
 
 def _setup(app, *, same_buyer: bool, overlapping: bool) -> tuple[list[int], list[int]]:

@@ -24,6 +24,7 @@ Services flush; the view commits once per scan.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable
@@ -36,14 +37,13 @@ from sqlalchemy import and_, select, update
 
 from expo.auth.models import User
 from expo.badges import codes, keys
-from expo.badges.models import Badge, BadgeStatus, BadgeType
+from expo.badges.models import Badge, BadgeStatus
 from expo.checkin.models import (
     Checkpoint,
     CheckpointKind,
     Direction,
     Presence,
     RefusalReason,
-    Scan,
     ScanResult,
 )
 from expo.db import utcnow
@@ -129,6 +129,65 @@ class _Holder:
     colour: str
 
 
+# --- the scan's statements on PostgreSQL ---------------------------------------------------------------------------
+# A scan is one read (the badge, or on the fast path everything in one row) and one write: the scan's row with its
+# answer, and the presence change that answer depends on, in a single statement (data-modifying CTEs). No BEGIN and
+# COMMIT round trips needed for it to be atomic; the nonce and the row lock guard it as they guard the SQLite order.
+
+_SCAN_COLUMNS = ("expo_id, checkpoint_id, badge_id, device_id, nonce, direction, result, reason, code_prefix, "
+                 "scanned_at, received_at, offline, by_id")
+
+
+def _scan_values(result: str, reason: str, badge_id: str = "CAST(:badge_id AS INTEGER)") -> str:
+    # The casts: a NULL in a SELECT list is text to PostgreSQL unless told otherwise.
+    return (f":expo_id, :checkpoint_id, {badge_id}, :device_id, :nonce, :direction, {result}, {reason}, "
+            ":code_prefix, :scanned_at, :received_at, :offline, CAST(:by_id AS INTEGER)")
+
+
+def _record(change: str = "", answer: str = "", result: str = ":result", reason: str = ":reason") -> str:
+    """The scan's row with its answer, unless this device's nonce has one already (then nothing: the caller reads
+    the first answer). ``change``: CTEs that change the presence; ``answer``: the CTE ``answer(reason)`` computed
+    from what they changed (``result`` and ``reason`` read it)."""
+    ctes = ["prior AS (SELECT 1 FROM scans WHERE device_id = :device_id AND nonce = :nonce)", change, answer]
+    with_ = "WITH " + ", ".join(c for c in ctes if c) + " " if change else ""
+    return (f"{with_}INSERT INTO scans ({_SCAN_COLUMNS}) SELECT {_scan_values(result, reason)}"
+            f"{' FROM answer' if answer else ''} ON CONFLICT (device_id, nonce) DO NOTHING RETURNING id, result, reason")
+
+
+_EMPTY = "''"
+#: A nonce seen before changes nothing: its presence change is skipped, and its insert finds the first row.
+_UNSEEN = "NOT EXISTS (SELECT 1 FROM prior)"
+
+
+def _record_in(reentry: bool) -> str:
+    """Entering: the presence flipped from outside (or no row yet, or yesterday's) to inside, and the scan's row with
+    the answer that flip gives. The WHERE of ON CONFLICT DO UPDATE reads the existing row under its row lock: of two
+    gates scanning one badge at once the second waits, re-reads the row the first made inside, and changes nothing
+    ("already inside"). The same nonce sent twice at once: the second waits the same way, then its insert meets the
+    first's row, and it answers with the first's answer."""
+    once = "" if reentry else " AND presences.exited_on <> :day"
+    no_reentry = "" if reentry else (f"WHEN (SELECT exited_on FROM presences WHERE badge_id = :badge_id AND zone = "
+                                     f":zone) = :day THEN '{RefusalReason.NO_REENTRY}' ")
+    change = ("entered AS (INSERT INTO presences (badge_id, zone, inside, since, last_entry_day, exited_on) SELECT "
+              f":badge_id, :zone, :yes, :since, :day, '' WHERE {_UNSEEN} ON CONFLICT (badge_id, zone) DO UPDATE SET "
+              "inside = excluded.inside, since = excluded.since, last_entry_day = excluded.last_entry_day WHERE "
+              f"(presences.inside = :no OR presences.last_entry_day < :day){once} RETURNING badge_id)")
+    answer = (f"answer AS (SELECT CASE WHEN EXISTS (SELECT 1 FROM entered) THEN '' {no_reentry}"
+              f"ELSE '{RefusalReason.ALREADY_INSIDE}' END AS reason)")
+    return _record(change, answer, f"CASE WHEN answer.reason = '' THEN '{ScanResult.ADMITTED}' ELSE "
+                                   f"'{ScanResult.REFUSED}' END", "answer.reason")
+
+
+def _record_out() -> str:
+    """Leaving: the presence flipped from inside (entered today) to outside, and the scan's row with its answer."""
+    change = ("went AS (UPDATE presences SET inside = :no, exited_on = :day WHERE badge_id = :badge_id AND zone = "
+              f":zone AND inside = :yes AND last_entry_day = :day AND {_UNSEEN} RETURNING badge_id)")
+    answer = (f"answer AS (SELECT CASE WHEN EXISTS (SELECT 1 FROM went) THEN '' ELSE '{RefusalReason.NOT_INSIDE}' "
+              "END AS reason)")
+    return _record(change, answer, f"CASE WHEN answer.reason = '' THEN '{ScanResult.EXITED}' ELSE "
+                                   f"'{ScanResult.REFUSED}' END", "answer.reason")
+
+
 class _Driver:
     """The hot path's SQL, run on the database driver's own cursor inside the session's transaction.
 
@@ -138,10 +197,10 @@ class _Driver:
     the parameter style and the values the drivers do not convert alike (times, JSON) differ."""
 
     SQL = {
-        "claim": "INSERT INTO scans (expo_id, checkpoint_id, badge_id, device_id, nonce, direction, result, reason, "
-                 "code_prefix, scanned_at, received_at, offline, by_id) VALUES (:expo_id, :checkpoint_id, NULL, "
-                 ":device_id, :nonce, :direction, :result, '', :code_prefix, :scanned_at, :received_at, :offline, "
-                 ":by_id) ON CONFLICT (device_id, nonce) DO NOTHING RETURNING id",
+        # SQLite, which serializes writers: the nonce claimed first (the write lock taken before anything is read),
+        # then the checks, the presence ("enter" / "leave"), and the answer.
+        "claim": f"INSERT INTO scans ({_SCAN_COLUMNS}) VALUES ({_scan_values(':result', _EMPTY, badge_id='NULL')}) "
+                 "ON CONFLICT (device_id, nonce) DO NOTHING RETURNING id",
         "holder": "SELECT b.id, b.expo_id, b.status, b.serial, b.badge_type_id, b.name, b.name_native, b.company, "
                   "b.country, t.days, t.areas, t.name_en, t.name_zh, t.colour FROM badges b "
                   "JOIN badge_types t ON t.id = b.badge_type_id WHERE b.id = :badge_id",
@@ -155,16 +214,30 @@ class _Driver:
         "leave": "UPDATE presences SET inside = :no, exited_on = :day WHERE badge_id = :badge_id AND zone = :zone "
                  "AND inside = :yes AND last_entry_day = :day",
         "answer": "UPDATE scans SET badge_id = :badge_id, result = :result, reason = :reason WHERE id = :scan_id",
-        # The gate's fast path (expo.checkin.fastpath): the account behind a bearer token.
-        "scanner": "SELECT u.id, u.role, u.locale FROM api_tokens t JOIN users u ON u.id = t.user_id "
-                   "WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL AND u.active = :yes",
+        # PostgreSQL: the scan in one statement, after the checks (see _RECORD).
+        "record": _record(),
+        "record_in": _record_in(reentry=True),
+        "record_in_once": _record_in(reentry=False),
+        "record_out": _record_out(),
+        # The first answer to a nonce sent again.
+        "replay": "SELECT s.id, s.result, s.reason, b.id, b.name, b.name_native, b.company, b.country, t.name_en, "
+                  "t.name_zh, t.colour FROM scans s LEFT JOIN badges b ON b.id = s.badge_id LEFT JOIN badge_types t "
+                  "ON t.id = b.badge_type_id WHERE s.device_id = :device_id AND s.nonce = :nonce",
         "rules": "SELECT c.id, c.expo_id, c.code, c.mode, c.kind, c.hall_code, c.badge_type_ids, c.days, c.reentry, "
                  "c.active, e.created_at FROM checkpoints c JOIN expos e ON e.id = c.expo_id "
                  "WHERE c.id = :checkpoint_id",
+        # The gate's fast path (expo.checkin.fastpath): everything a scan reads, in one row: the account behind the
+        # bearer token, the checkpoint's rules, the badge the code names (NULLs where there is none).
+        "scanner": "SELECT u.id, u.role, u.locale FROM api_tokens t JOIN users u ON u.id = t.user_id "
+                   "WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL AND u.active = :yes",
     }
+    SQL["gate"] = (f"SELECT * FROM (SELECT 1 AS one) one LEFT JOIN ({SQL['scanner']}) a ON true "
+                   f"LEFT JOIN ({SQL['rules']}) r ON true LEFT JOIN ({SQL['holder']}) h ON true")
 
     def __init__(self, dialect: str, paramstyle: str):
         self.sqlite = dialect == "sqlite"
+        #: A DBAPI connection of the caller's (the fast path's, in autocommit); None: the session's.
+        self.connection = None
         sql = dict(self.SQL, enter_once=self.SQL["enter"].format(once=" AND presences.exited_on <> :day"))
         sql["enter"] = sql["enter"].format(once="")
         # sqlite3 takes :name with a dict whatever SQLAlchemy's own style for it; psycopg takes %(name)s.
@@ -186,8 +259,15 @@ class _Driver:
             return json.loads(value) if value else []
         return value or []
 
+    def on(self, connection) -> _Driver:
+        """The same statements, run on ``connection`` (a DBAPI connection) instead of the session's."""
+        bound = copy.copy(self)
+        bound.connection = connection
+        return bound
+
     def run(self, name: str, params: dict):
-        cursor = db.session.connection().connection.dbapi_connection.cursor()
+        connection = self.connection or db.session.connection().connection.dbapi_connection
+        cursor = connection.cursor()
         cursor.execute(self.sql[name], params)
         return cursor
 
@@ -195,8 +275,9 @@ class _Driver:
 _drivers: dict[str, _Driver] = {}
 
 
-def _sql() -> _Driver:
-    bind = db.session.get_bind()
+def _sql(bind=None) -> _Driver:
+    """The statements for the session's database (or ``bind``'s)."""
+    bind = bind if bind is not None else db.session.get_bind()
     found = _drivers.get(bind.dialect.name)
     if found is None:
         found = _drivers[bind.dialect.name] = _Driver(bind.dialect.name, bind.dialect.paramstyle)
@@ -237,8 +318,16 @@ def checkpoint_rules(checkpoint_id: int) -> tuple[CheckpointRules, ExpoRef] | No
     """The checkpoint's rules and its expo in one light query (None: no such checkpoint); :func:`scan` takes them
     in place of the ORM objects."""
     sql = _sql()
-    row = sql.run("rules", {"checkpoint_id": checkpoint_id}).fetchone()
-    if row is None:
+    return rules_of(sql, sql.run("rules", {"checkpoint_id": checkpoint_id}).fetchone())
+
+
+#: The columns of the ``rules`` statement.
+RULES_COLUMNS = 11
+
+
+def rules_of(sql: _Driver, row) -> tuple[CheckpointRules, ExpoRef] | None:
+    """A checkpoint's rules and its expo from a row of the ``rules`` statement's columns (None: no checkpoint)."""
+    if row is None or row[0] is None:
         return None
     (id_, expo_id, code, mode, kind, hall_code, type_ids, days, reentry, active, created_at) = row
     rules = CheckpointRules(id_, expo_id, code, mode, kind, hall_code, sql.json(type_ids), sql.json(days),
@@ -246,57 +335,89 @@ def checkpoint_rules(checkpoint_id: int) -> tuple[CheckpointRules, ExpoRef] | No
     return rules, ExpoRef(expo_id, created_at)
 
 
+#: ``scan(holder=UNREAD)``: the service reads the badge itself.
+UNREAD = object()
+
+
 def scan(actor: User | None, expo: Expo, checkpoint: Checkpoint, code_text: str, *, device_id: str, nonce: str,
          direction: str = Direction.IN, scanned_at: datetime | None = None, offline: bool = False,
-         public_keys: dict | None = None) -> Answer:
+         public_keys: dict | None = None, holder=UNREAD, sql: _Driver | None = None) -> Answer:
     """Scan ``code_text`` at ``checkpoint`` (see the module's docstring). ``scanned_at`` is the scanner's UTC time
-    (for offline scans); the server's time is used when it is missing or in the future."""
+    (for offline scans); the server's time is used when it is missing or in the future. ``holder`` and ``sql``: the
+    fast path's (:mod:`expo.checkin.fastpath`): the badge it read already (``holder_of(row)``, None for none) and
+    its own connection."""
     now = utcnow()
     at = scanned_at if scanned_at is not None and scanned_at <= now + CLOCK_SKEW else now
     direction = Direction.OUT if direction == Direction.OUT and checkpoint.mode == "entry_exit" else Direction.IN
-    device_id, nonce = device_id.strip()[:64], nonce.strip()[:64]
-    sql = _sql()
+    sql = sql or _sql()
+    row = dict(expo_id=expo.id, checkpoint_id=checkpoint.id, device_id=device_id.strip()[:64],
+               nonce=nonce.strip()[:64], direction=str(direction), code_prefix=codes.normalize(code_text)[:24],
+               scanned_at=sql.time(at), received_at=sql.time(now), offline=offline,
+               by_id=actor.id if actor is not None and actor.is_authenticated else None)
+    if sql.sqlite or not GUARD:
+        return _scan_claiming_first(sql, row, expo, checkpoint, code_text, at, public_keys)
+    holder, reason = _check(expo, checkpoint, code_text, venue_day(at), public_keys, sql, holder)
+    params = dict(row, badge_id=holder.id if holder is not None else None)
+    if reason is not None:
+        found = sql.run("record", dict(params, result=str(ScanResult.REFUSED), reason=str(reason))).fetchone()
+    else:
+        name = "record_out" if direction == Direction.OUT else "record_in" if checkpoint.reentry else "record_in_once"
+        found = sql.run(name, dict(params, zone=checkpoint.zone, day=venue_day(at).isoformat(), since=at, yes=True,
+                                   no=False)).fetchone()
+    if found is None:  # this nonce was sent before (or at this moment on another connection, now committed)
+        return _replay(sql, row["device_id"], row["nonce"])
+    return _answer(holder, *found)
 
-    # Claim the nonce first: the scan row, refused until the checks below say otherwise.
-    row = sql.run("claim", dict(
-        expo_id=expo.id, checkpoint_id=checkpoint.id, device_id=device_id, nonce=nonce, direction=str(direction),
-        result=str(ScanResult.REFUSED), code_prefix=codes.normalize(code_text)[:24], scanned_at=sql.time(at),
-        received_at=sql.time(now), offline=offline,
-        by_id=actor.id if actor is not None and actor.is_authenticated else None)).fetchone()
-    scan_id = row[0] if row is not None else None
-    if scan_id is None:  # sent before (or at this moment on another connection, now committed): its answer stands
-        previous = _replay(device_id, nonce)
-        if previous is None:  # pragma: no cover - the conflicting row was rolled back after all; never seen
-            raise RuntimeError("a scan's nonce conflicted with a row that does not exist")
-        return previous
-    holder, reason = _check(expo, checkpoint, code_text, venue_day(at), public_keys)
+
+def _scan_claiming_first(sql: _Driver, row: dict, expo, checkpoint, code_text: str, at: datetime,
+                         public_keys: dict | None) -> Answer:
+    """SQLite's order, which serializes writers: the nonce claimed first by inserting the scan's row (the write lock
+    taken before anything is read), then the checks, the presence, the answer. Also the unguarded control."""
+    found = sql.run("claim", dict(row, result=str(ScanResult.REFUSED))).fetchone()
+    if found is None:
+        return _replay(sql, row["device_id"], row["nonce"])
+    scan_id = found[0]
+    holder, reason = _check(expo, checkpoint, code_text, venue_day(at), public_keys, sql)
     if reason is None:
-        reason = _enter(holder, checkpoint, at) if direction == Direction.IN else _leave(holder, checkpoint, at)
-    result = (ScanResult.REFUSED if reason else ScanResult.EXITED if direction == Direction.OUT
+        reason = _enter(holder, checkpoint, at) if row["direction"] == Direction.IN else _leave(holder, checkpoint, at)
+    result = (ScanResult.REFUSED if reason else ScanResult.EXITED if row["direction"] == Direction.OUT
               else ScanResult.ADMITTED)
     sql.run("answer", dict(scan_id=scan_id, badge_id=holder.id if holder is not None else None,
                            result=str(result), reason=reason or ""))
+    return _answer(holder, scan_id, str(result), reason or "")
+
+
+def _answer(holder: _Holder | None, scan_id: int, result: str, reason: str, replayed: bool = False) -> Answer:
     if holder is None:
-        return Answer(str(result), reason or "", scan_id=scan_id)
-    return Answer(str(result), reason or "", holder.id, holder.name, holder.name_native, holder.company,
-                  holder.country, holder.type_en, holder.type_zh, holder.colour, scan_id)
+        return Answer(result, reason, scan_id=scan_id, replayed=replayed)
+    return Answer(result, reason, holder.id, holder.name, holder.name_native, holder.company, holder.country,
+                  holder.type_en, holder.type_zh, holder.colour, scan_id, replayed)
 
 
-def _replay(device_id: str, nonce: str) -> Answer | None:
-    found = db.session.scalar(select(Scan).where(Scan.device_id == device_id, Scan.nonce == nonce))
-    if found is None:
+def _replay(sql: _Driver, device_id: str, nonce: str) -> Answer:
+    """The first answer to a nonce: its scan's row, with the badge as it is now."""
+    found = sql.run("replay", {"device_id": device_id, "nonce": nonce}).fetchone()
+    if found is None:  # pragma: no cover - the conflicting row was rolled back after all; never seen
+        raise RuntimeError("a scan's nonce conflicted with a row that does not exist")
+    scan_id, result, reason, badge_id, *badge = found
+    if badge_id is None:
+        return Answer(result, reason, scan_id=scan_id, replayed=True)
+    return Answer(result, reason, badge_id, *(v or "" for v in badge), scan_id=scan_id, replayed=True)
+
+
+#: The columns of the ``holder`` statement, which the fast path's ``gate`` statement ends with.
+HOLDER_COLUMNS = 14
+
+
+def holder_of(sql: _Driver, row) -> _Holder | None:
+    """The badge and its type from a row of the ``holder`` statement's columns (None: no such badge)."""
+    if row is None or row[0] is None:
         return None
-    badge = db.session.get(Badge, found.badge_id) if found.badge_id else None
-    badge_type = db.session.get(BadgeType, badge.badge_type_id) if badge is not None else None
-    if badge is None:
-        return Answer(found.result, found.reason, scan_id=found.id, replayed=True)
-    return Answer(found.result, found.reason, badge.id, badge.name, badge.name_native, badge.company, badge.country,
-                  badge_type.name_en if badge_type else "", badge_type.name_zh if badge_type else "",
-                  badge_type.colour if badge_type else "", found.id, True)
+    return _Holder(*row[:9], sql.json(row[9]), sql.json(row[10]), *row[11:])
 
 
-def _check(expo: Expo, checkpoint: Checkpoint, code_text: str, day: date, public_keys: dict | None
-           ) -> tuple[_Holder | None, str | None]:
+def _check(expo: Expo, checkpoint: Checkpoint, code_text: str, day: date, public_keys: dict | None,
+           sql: _Driver, holder=UNREAD) -> tuple[_Holder | None, str | None]:
     """The badge with its type, and the reason to refuse it here today (None: it may pass)."""
     if not checkpoint.active:
         return None, RefusalReason.CLOSED
@@ -304,11 +425,10 @@ def _check(expo: Expo, checkpoint: Checkpoint, code_text: str, day: date, public
         claim = codes.verify(code_text, public_keys if public_keys is not None else keys.public_keys(expo))
     except codes.InvalidCode as exc:
         return None, exc.reason
-    sql = _sql()
-    row = sql.run("holder", {"badge_id": claim.badge_id}).fetchone()
-    if row is None or row[1] != expo.id:
+    if holder is UNREAD:
+        holder = holder_of(sql, sql.run("holder", {"badge_id": claim.badge_id}).fetchone())
+    if holder is None or holder.id != claim.badge_id or holder.expo_id != expo.id:
         return None, RefusalReason.UNKNOWN_BADGE
-    holder = _Holder(*row[:9], sql.json(row[9]), sql.json(row[10]), *row[11:])
     if holder.status != BadgeStatus.ACTIVE or claim.serial != holder.serial:
         return holder, RefusalReason.REVOKED
     iso = day.isoformat()
