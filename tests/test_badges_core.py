@@ -58,6 +58,26 @@ def test_garbage_is_refused_not_crashing(text):
         codes.verify(text, PUBLIC)
 
 
+def test_the_spare_bit_of_the_last_character_makes_no_second_code():
+    """117 characters carry 585 bits for 584: the last character's low bit is spare. Set, the text decodes to the
+    same bytes, but it is not the badge's code (the log and duplicate checks compare codes as text)."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+    assert alphabet.index(CODE[-1]) % 2 == 0
+    twin = CODE[:-1] + alphabet[alphabet.index(CODE[-1]) + 1]
+    with pytest.raises(codes.InvalidCode) as malformed:
+        codes.verify(twin, PUBLIC)
+    assert malformed.value.reason == "malformed"
+
+
+def test_peek_reads_the_claim_without_believing_it():
+    assert codes.peek(CODE) == codes.verify(CODE, PUBLIC)
+    assert codes.peek(f" {CODE.lower()}") == codes.verify(CODE, PUBLIC)
+    forged = CODE[:60] + ("A" if CODE[60] != "A" else "B") + CODE[61:]
+    assert codes.peek(forged).badge_id == 123_456  # peek checks nothing: verify refuses it
+    for garbage in ("", "NOT-A-BADGE", "1" * 117, CODE[:15]):
+        assert codes.peek(garbage) is None
+
+
 def test_other_key_and_unknown_key_are_refused():
     other = Ed25519PrivateKey.generate()
     with pytest.raises(codes.InvalidCode) as bad:

@@ -85,8 +85,8 @@ def _public_keys(expo: Expo, code: str) -> dict:
     cache_key = (expo.id, expo.created_at)
     cached = _keys.get(cache_key)
     if cached is not None and cached[0] > now:
-        key_id = codes.key_id_of(code)  # the first characters only: the service verifies the whole code
-        if key_id is None or key_id in cached[1]:
+        claim = codes.peek(code)  # the first characters only: the service verifies the whole code
+        if claim is None or claim.key_id in cached[1]:
             return cached[1]  # (None: the service refuses it as malformed; no need to reload anything)
     found = keys.public_keys(expo)
     with _lock:

@@ -95,10 +95,8 @@ class ScanFastPath:
             checkpoint_id = api._checkpoint_id(data)
         except ExpoError:
             return None
-        try:  # which badge to read with the rest; the service verifies the code before it believes any of it
-            badge_id = codes.decode_unverified(code).badge_id
-        except codes.InvalidCode:
-            badge_id = None
+        claim = codes.peek(code)  # which badge to read with the rest; the service verifies the code before it
+        badge_id = claim.badge_id if claim is not None else None  # believes any of it
         with self.flask_app.app_context():
             pooled = db.engine.raw_connection()
             connection = pooled.driver_connection
@@ -145,8 +143,17 @@ def _language(scanner: Scanner, environ: dict) -> str:
     header = environ.get("HTTP_ACCEPT_LANGUAGE", "")
     if not header:
         return "en"
-    best = parse_accept_header(header, LanguageAccept).best_match(_ACCEPTED, default="en")
-    return "zh" if best.startswith("zh") else "en"
+    found = _languages.get(header)
+    if found is None:  # a scanner sends the same header every time: parsed once
+        best = parse_accept_header(header, LanguageAccept).best_match(_ACCEPTED, default="en")
+        found = "zh" if best.startswith("zh") else "en"
+        if len(_languages) > 256:
+            _languages.clear()
+        _languages[header] = found
+    return found
+
+
+_languages: dict[str, str] = {}
 
 
 RESPONSE_HEADERS = [*SECURITY_HEADERS.items(), ("Cache-Control", "no-store")]  # as the app's after_request

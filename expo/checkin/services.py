@@ -24,7 +24,6 @@ Services flush; the view commits once per scan.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Callable
@@ -261,8 +260,8 @@ class _Driver:
 
     def on(self, connection) -> _Driver:
         """The same statements, run on ``connection`` (a DBAPI connection) instead of the session's."""
-        bound = copy.copy(self)
-        bound.connection = connection
+        bound = object.__new__(_Driver)
+        bound.__dict__.update(self.__dict__, connection=connection)
         return bound
 
     def run(self, name: str, params: dict):
@@ -356,13 +355,14 @@ def scan(actor: User | None, expo: Expo, checkpoint: Checkpoint, code_text: str,
                by_id=actor.id if actor is not None and actor.is_authenticated else None)
     if sql.sqlite or not GUARD:
         return _scan_claiming_first(sql, row, expo, checkpoint, code_text, at, public_keys)
-    holder, reason = _check(expo, checkpoint, code_text, venue_day(at), public_keys, sql, holder)
+    day = venue_day(at)
+    holder, reason = _check(expo, checkpoint, code_text, day, public_keys, sql, holder)
     params = dict(row, badge_id=holder.id if holder is not None else None)
     if reason is not None:
         found = sql.run("record", dict(params, result=str(ScanResult.REFUSED), reason=str(reason))).fetchone()
     else:
         name = "record_out" if direction == Direction.OUT else "record_in" if checkpoint.reentry else "record_in_once"
-        found = sql.run(name, dict(params, zone=checkpoint.zone, day=venue_day(at).isoformat(), since=at, yes=True,
+        found = sql.run(name, dict(params, zone=checkpoint.zone, day=day.isoformat(), since=at, yes=True,
                                    no=False)).fetchone()
     if found is None:  # this nonce was sent before (or at this moment on another connection, now committed)
         return _replay(sql, row["device_id"], row["nonce"])
