@@ -36,6 +36,7 @@ DEFAULTS: dict[str, object] = {
     "TIMEZONE": "Asia/Shanghai",  # the venue's time zone: which day a scan belongs to
     "GATE_FAST_PATH": True,  # scanners' scans answered by expo.checkin.fastpath instead of through Flask
     "DOCKING_CNY_RATES": {},  # yuan per unit of a currency, over expo.docking.currencies.RATES: {"USD": "7.10"}
+    "DATABASE_POOL_SIZE": 10,  # PostgreSQL connections each server process keeps open: at least its threads
     "PROXY_FIX_X_FOR": 0,  # proxies in front that set X-Forwarded-For/-Proto/-Host (login throttling keys by client)
 }
 
@@ -61,6 +62,10 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
     if not cfg["SECRET_KEY"]:
         cfg["SECRET_KEY"] = _instance_secret(Path(instance_path))
     cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
+    if str(cfg["DATABASE_URL"]).startswith("postgresql"):
+        # A thread that finds every kept connection lent out opens one more and closes it after its request: a new
+        # backend process for PostgreSQL each time. The gate's fast path holds one connection per thread.
+        cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_size": int(cfg["DATABASE_POOL_SIZE"])})
     cfg["MAX_CONTENT_LENGTH"] = int(cfg["MAX_UPLOAD_BYTES"]) + 64 * 1024  # room for the other form fields
     cfg.setdefault("SESSION_COOKIE_HTTPONLY", True)
     cfg.setdefault("SESSION_COOKIE_SAMESITE", "Lax")

@@ -8,6 +8,7 @@ leaves one check-in per scan.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ from expo.exhibitors.models import Exhibitor, ExhibitorStaff
 from expo.exhibitors.services import current_expo
 from expo.extensions import db
 from tests.conftest import csrf_token
-from tests.race import PG
+from tests.race import PG, needs_pg
 
 API = "/api/v1/gate"
 
@@ -358,6 +359,48 @@ def test_fast_path_leaves_everything_else_to_the_app(app, client, token, gate, w
         db.session.commit()
     assert client.post(f"{API}/scans", json=body(world, world.codes[0]), headers=gate).status_code == 401
     assert fast_answers == [False, False, False, False] and count_scans(app) == 0
+
+
+def _at_once(app, headers: dict, bodies: list[dict]) -> list[dict]:
+    """The scans posted at the same moment from threads of their own (each its own client and connection)."""
+    barrier = threading.Barrier(len(bodies), timeout=20)
+    answers: list[dict] = [{}] * len(bodies)
+
+    def post(i: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        r = client.post(f"{API}/scans", json=bodies[i], headers=headers)
+        answers[i] = r.get_json() if r.status_code == 200 else {"status": r.status_code}
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(bodies))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return answers
+
+
+@pytest.mark.postgres
+@needs_pg
+def test_two_gates_at_once_through_the_api_one_admits(app, client, gate, world):
+    """The scan API, with the fast path and without: the same badge at two gates at the same moment."""
+    for round_ in range(3):
+        answers = _at_once(app, gate, [body(world, world.codes[0], device_id=f"gate-{side}{round_}")
+                                       for side in "ab"])
+        assert sorted((a.get("result"), a.get("reason")) for a in answers) == \
+            [("admitted", ""), ("refused", "already_inside")], answers
+        scan(client, gate, world, world.codes[0], direction="out")
+    assert count_scans(app, result="admitted") == 3
+
+
+@pytest.mark.postgres
+@needs_pg
+def test_one_scan_sent_by_three_connections_at_once_counts_once(app, gate, world):
+    nonce = uuid.uuid4().hex
+    answers = _at_once(app, gate, [body(world, world.codes[0], nonce=nonce)] * 3)
+    assert [a.get("result") for a in answers] == ["admitted"] * 3, answers
+    assert sorted(a["replayed"] for a in answers) == [False, True, True]
+    assert len({a["scan_id"] for a in answers}) == 1 and count_scans(app) == 1
 
 
 @pytest.mark.skipif(bool(PG), reason="SQLite only")

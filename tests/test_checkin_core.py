@@ -136,7 +136,41 @@ def test_the_same_nonce_counts_once(app):
     assert _scan(app, cp, code, nonce=nonce, device="gate-2").reason == "already_inside"
 
 
-def _race(app, cp: int, code: str, devices: list[str], nonces: list[str] | None = None) -> list[object]:
+def test_a_scan_sent_again_later_changes_nothing(app):
+    """An entry's nonce sent again after its holder left (a scanner's retry, or an offline batch uploaded late)
+    answers with the first answer and leaves them outside; likewise an exit's, after they came back."""
+    cp, badge_id, code = _setup(app)
+    entry, exit_ = uuid.uuid4().hex, uuid.uuid4().hex
+    assert _scan(app, cp, code, nonce=entry).result == "admitted"
+    assert _scan(app, cp, code, nonce=exit_, direction="out").result == "exited"
+    again = _scan(app, cp, code, nonce=entry)
+    assert (again.result, again.replayed, again.badge_id) == ("admitted", True, badge_id)
+    assert _scan(app, cp, code, direction="out").reason == "not_inside"  # still outside
+    assert _scan(app, cp, code).result == "admitted"
+    assert _scan(app, cp, code, nonce=exit_, direction="out").replayed
+    assert _scan(app, cp, code).reason == "already_inside"  # still inside
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Scan)) == 5
+
+
+def test_a_refused_scan_sent_again_keeps_its_first_answer(app):
+    """Its answer is what the scanner showed: a retry after the badge was reissued says what it said then."""
+    cp, badge_id, code = _setup(app)
+    nonce = uuid.uuid4().hex
+    assert _scan(app, cp, code, nonce=nonce, direction="out").reason == "not_inside"
+    with app.app_context():
+        from expo.badges.models import Badge
+
+        badge_services.revoke_and_reissue(None, db.session.get(Badge, badge_id), "lost")
+        db.session.commit()
+    again = _scan(app, cp, code, nonce=nonce, direction="out")
+    assert (again.reason, again.replayed, again.name != "") == ("not_inside", True, True)
+    assert _scan(app, cp, "NOT-A-BADGE", nonce="junk").reason == "malformed"
+    assert _scan(app, cp, "NOT-A-BADGE", nonce="junk").replayed
+
+
+def _race(app, cp: int, code: str, devices: list[str], nonces: list[str] | None = None, *,
+          direction: str = "in") -> list[object]:
     """The same code scanned at once by ``devices`` (with ``nonces``); each result the answer or the exception."""
     nonces = nonces or [uuid.uuid4().hex for _ in devices]
 
@@ -145,7 +179,7 @@ def _race(app, cp: int, code: str, devices: list[str], nonces: list[str] | None 
         checkpoint = db.session.get(Checkpoint, cp)
         public = keys.public_keys(expo)
         return lambda: services.scan(None, expo, checkpoint, code, device_id=devices[i], nonce=nonces[i],
-                                     scanned_at=DAY1, public_keys=public)
+                                     direction=direction, scanned_at=DAY1, public_keys=public)
 
     return race(app, [lambda i=i: scanning(i) for i in range(len(devices))])
 
@@ -167,6 +201,16 @@ def test_two_gates_at_once_one_admits_the_other_says_already_inside(app):
         assert [r.reason for r in results if r.result == "refused"] == ["already_inside"]
         _scan(app, cp, code, direction="out", device="exit")
     assert _admissions(app) == 3
+
+
+@pytest.mark.postgres
+@needs_pg
+def test_two_gates_at_once_for_the_way_out_one_exits(app):
+    cp, _badge, code = _setup(app)
+    for round_ in range(3):
+        _scan(app, cp, code, device="entry")
+        results = _race(app, cp, code, [f"exit-a{round_}", f"exit-b{round_}"], None, direction="out")
+        assert sorted((r.result, r.reason) for r in results) == [("exited", ""), ("refused", "not_inside")], results
 
 
 @pytest.mark.postgres

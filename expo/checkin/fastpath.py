@@ -1,20 +1,22 @@
 """The gate's hot path: ``POST /api/v1/gate/scans`` from a scanner with a bearer token, answered without Flask's
-request machinery.
+request machinery, on PostgreSQL.
 
-A scan is a few one-row statements (:func:`expo.checkin.services.scan`); on top of them a request through Flask
-costs the request and app contexts, Flask-Login's loaders (the token's account loaded as an ORM object),
-the CSRF and access hooks, Flask-Babel's locale selection and the response hooks — more CPU than the scan itself
-(bench/README.md, "Gate scans"). This WSGI middleware answers the scans a scanner app or the scanner page sends with
-a token in one pass: the token's account in one plain query, its role checked against the same audience as the
-route (:data:`expo.checkin.api.SCANNERS`), the body checked by the route's own validators, the same service, the
-same answer (:func:`expo.checkin.api.answer_json`), the same security headers.
+On top of a scan's own work, a request through Flask costs the request context, Flask-Login's loaders (the token's
+account loaded as an ORM object), the CSRF and access hooks, Flask-Babel's locale selection, the response hooks
+and a session's transaction (BEGIN and COMMIT round trips): more CPU than the scan itself (bench/README.md, "Gate
+scans"). This WSGI middleware answers the scans a scanner app or the scanner page sends with a token in two
+statements on a pooled connection in autocommit: one read of everything the scan needs in one row (the token's
+account, the checkpoint's rules, the badge the code names), then :func:`expo.checkin.services.scan`'s one write.
+The role is checked against the same audience as the route (:data:`expo.checkin.api.SCANNERS`), the body by the
+route's own validators, and the answer is the route's (:func:`expo.checkin.api.answer_json`), with the same
+security headers.
 
 It only ever answers what the app would answer with a 200. Everything else goes on to the Flask app untouched (the
 body handed back): another path or method, no bearer token, a request with cookies (a browser: its session may
 choose the language), a token that is unknown, revoked or not a scanner's, a body that is not a valid scan, an
 unknown checkpoint or one of another expo, any error. The app then answers as it always did, with its error
-messages and status codes. ``GATE_FAST_PATH = False`` in the settings turns the middleware off (the tests run the
-gate API both ways).
+messages and status codes. On SQLite (one desk, writers serialized) every scan goes to the app. ``GATE_FAST_PATH =
+False`` in the settings turns the middleware off (the tests run the gate API both ways).
 """
 
 from __future__ import annotations

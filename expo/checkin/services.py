@@ -1,23 +1,27 @@
 """Scanning badges at checkpoints: verify the code, apply the checkpoint's rules, admit or refuse, exactly once.
 
-:func:`scan` is the one entry for the scanner page, the scan API and offline uploads alike. In order:
+:func:`scan` is the one entry for the scanner page, the scan API and offline uploads alike. What it decides:
 
-1. The scanner's ``(device_id, nonce)`` is claimed by inserting the scan row first: one ``INSERT ... ON CONFLICT DO
-   NOTHING`` on the unique constraint (no read before it, no savepoint). A retry or an offline batch uploaded again
-   inserts nothing, finds the first answer and returns it (``replayed``), counting nothing twice.
-2. The code's Ed25519 signature is verified with the expo's public keys (:mod:`expo.badges.codes`).
-3. The badge must exist, be active, and the code must carry its current serial (an older code of a reissued badge
-   is refused as revoked).
-4. The badge type's days and halls, and the checkpoint's own badge types and days.
-5. Entry: one guarded upsert of the badge's presence in the checkpoint's zone, from outside (or no row yet) to
-   inside: ``INSERT ... ON CONFLICT DO UPDATE ... WHERE outside``. Two gates scanning the same badge at once:
-   exactly one statement changes the row, the other answers "already inside". An exit flips it back. A presence
-   from an earlier day counts as outside (the automatic check-out at day's end).
+- The code's Ed25519 signature is verified with the expo's public keys (:mod:`expo.badges.codes`).
+- The badge must exist, be active, and the code must carry its current serial (an older code of a reissued badge
+  is refused as revoked).
+- The badge type's days and halls, and the checkpoint's own badge types and days.
+- Entry: the badge's presence in the checkpoint's zone goes from outside (or no row yet) to inside in one guarded
+  upsert, ``INSERT ... ON CONFLICT DO UPDATE ... WHERE outside``. Two gates scanning the same badge at once:
+  exactly one statement changes the row (the other waits for its row lock, re-reads it, and answers "already
+  inside"). An exit flips it back. A presence from an earlier day counts as outside (the automatic check-out).
+- Exactly once: the scanner's ``(device_id, nonce)`` is unique among scans. A retry, or an offline batch uploaded
+  again, inserts nothing, changes nothing, and returns the first answer (``replayed``).
 
-The scan is on the hot path of every gate (``bench/gate.py``): a scan is four statements (claim, badge with its
-type, presence, the scan's answer; the API adds the bearer token with its account and the checkpoint's rules), run
-as plain SQL on the driver's cursor (:class:`_Driver`) because SQLAlchemy's statement building and result
-processing cost more CPU than the statements themselves.
+How, on each database (the statements are plain SQL on the driver's cursor, :class:`_Driver`: a scan is a handful
+of one-row statements, and SQLAlchemy's statement building and result processing cost more CPU than they do):
+
+- **PostgreSQL** (the venue's database): the badge is read (on the fast path together with the token's account and
+  the checkpoint's rules, :mod:`expo.checkin.fastpath`), the checks run, and then *one* statement writes the scan's
+  row with its answer and the presence change the answer depends on (data-modifying CTEs, :func:`_record_in`).
+  Two round trips a scan; atomic without a transaction of its own, so the fast path runs it in autocommit.
+- **SQLite** (one desk; writers are serialized): the nonce is claimed first by inserting the scan's row, so that
+  the write lock is taken before anything is read; then the checks, the presence, and the answer.
 
 Services flush; the view commits once per scan.
 """
