@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import datetime, time, timedelta
+from types import SimpleNamespace
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -167,6 +168,33 @@ def test_a_refused_scan_sent_again_keeps_its_first_answer(app):
     assert (again.reason, again.replayed, again.name != "") == ("not_inside", True, True)
     assert _scan(app, cp, "NOT-A-BADGE", nonce="junk").reason == "malformed"
     assert _scan(app, cp, "NOT-A-BADGE", nonce="junk").replayed
+
+
+def test_a_process_plans_its_first_writes_afresh(app, monkeypatch):
+    """PostgreSQL keeps the plan of a prepared statement; planned while the scans table is empty, a lookup in it reads
+    the whole table until autovacuum analyzes it. The first ``PREPARE_AFTER`` writes of a process are not prepared."""
+    executed = []
+
+    class Cursor:
+        def execute(self, _sql, _params, prepare=None):
+            executed.append(prepare)
+
+        def fetchone(self):
+            return 1, "refused", "closed"
+
+    class Connection:
+        def cursor(self):
+            return Cursor()
+
+    monkeypatch.setattr(services, "PREPARE_AFTER", 3)
+    monkeypatch.setattr(services, "_writes", 0)
+    sql = services._Driver("postgresql", "pyformat").on(Connection())
+    closed = SimpleNamespace(id=1, mode="entry", active=False, reentry=True, zone="venue")
+    with app.app_context():
+        answers = [services.scan(None, SimpleNamespace(id=1), closed, "CODE", device_id="d", nonce=str(i), sql=sql)
+                   for i in range(5)]
+    assert [a.reason for a in answers] == ["closed"] * 5
+    assert executed == [False, False, False, None, None]  # None: psycopg's own choice, prepared after a few
 
 
 def _race(app, cp: int, code: str, devices: list[str], nonces: list[str] | None = None, *,

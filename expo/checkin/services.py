@@ -268,10 +268,14 @@ class _Driver:
         bound.__dict__.update(self.__dict__, connection=connection)
         return bound
 
-    def run(self, name: str, params: dict):
+    def run(self, name: str, params: dict, *, prepare: bool | None = None):
+        """Execute statement ``name``; ``prepare=False``: plan it for this execution only (PostgreSQL)."""
         connection = self.connection or db.session.connection().connection.dbapi_connection
         cursor = connection.cursor()
-        cursor.execute(self.sql[name], params)
+        if self.sqlite:
+            cursor.execute(self.sql[name], params)
+        else:  # psycopg prepares a statement it has run a few times (None), unless told not to
+            cursor.execute(self.sql[name], params, prepare=prepare)
         return cursor
 
 
@@ -338,6 +342,16 @@ def rules_of(sql: _Driver, row) -> tuple[CheckpointRules, ExpoRef] | None:
     return rules, ExpoRef(expo_id, created_at)
 
 
+#: PostgreSQL plans a prepared statement once, for the sizes of the tables at that moment, and keeps the plan until
+#: a table it reads is next analyzed. The scans and presences tables start an expo empty, and a lookup in them
+#: planned then reads the whole table (cheaper than an index while it is empty), for the minute or more until
+#: autovacuum analyzes it, while the opening rush fills it: about +40 % of PostgreSQL's CPU a scan by 25,000 scans
+#: (bench/README.md, "Gate scans"). So a process plans its scans' write afresh each time (a tenth of a millisecond)
+#: for its first ``PREPARE_AFTER`` scans, and prepares it after that, when the tables are big enough that the plan
+#: is an index lookup. A process started later, on full tables, only pays the planning for those first scans.
+PREPARE_AFTER = 1000
+_writes = 0
+
 #: ``scan(holder=UNREAD)``: the service reads the badge itself.
 UNREAD = object()
 
@@ -362,12 +376,16 @@ def scan(actor: User | None, expo: Expo, checkpoint: Checkpoint, code_text: str,
     day = venue_day(at)
     holder, reason = _check(expo, checkpoint, code_text, day, public_keys, sql, holder)
     params = dict(row, badge_id=holder.id if holder is not None else None)
+    global _writes
+    _writes += 1
+    prepare = None if _writes > PREPARE_AFTER else False
     if reason is not None:
-        found = sql.run("record", dict(params, result=str(ScanResult.REFUSED), reason=str(reason))).fetchone()
+        found = sql.run("record", dict(params, result=str(ScanResult.REFUSED), reason=str(reason)),
+                        prepare=prepare).fetchone()
     else:
         name = "record_out" if direction == Direction.OUT else "record_in" if checkpoint.reentry else "record_in_once"
         found = sql.run(name, dict(params, zone=checkpoint.zone, day=day.isoformat(), since=at, yes=True,
-                                   no=False)).fetchone()
+                                   no=False), prepare=prepare).fetchone()
     if found is None:  # this nonce was sent before (or at this moment on another connection, now committed)
         return _replay(sql, row["device_id"], row["nonce"])
     return _answer(holder, *found)
@@ -400,7 +418,7 @@ def _answer(holder: _Holder | None, scan_id: int, result: str, reason: str, repl
 
 def _replay(sql: _Driver, device_id: str, nonce: str) -> Answer:
     """The first answer to a nonce: its scan's row, with the badge as it is now."""
-    found = sql.run("replay", {"device_id": device_id, "nonce": nonce}).fetchone()
+    found = sql.run("replay", {"device_id": device_id, "nonce": nonce}, prepare=False).fetchone()  # (rare)
     if found is None:  # pragma: no cover - the conflicting row was rolled back after all; never seen
         raise RuntimeError("a scan's nonce conflicted with a row that does not exist")
     scan_id, result, reason, badge_id, *badge = found
