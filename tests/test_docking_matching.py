@@ -265,6 +265,10 @@ def test_organizer_and_leader_see_recommendations_for_others(client, auth, app):
         as_text=True)
     auth.logout()
     auth.login("leader@expo.test")
+    with app.app_context():
+        delegation_id = db.session.get(Buyer, member_id).delegation_id
+    members = client.get(f"/leader/delegations/{delegation_id}").get_data(as_text=True)  # where a leader finds it
+    assert f'href="/docking/buyers/{member_id}/recommendations"' in members
     html = client.get(f"/docking/buyers/{member_id}/recommendations").get_data(as_text=True)
     assert f'id="exhibitor-{exhibitor_id}"' in html
     assert client.get(f"/docking/buyers/{buyer_id}/recommendations").status_code == 404  # not a member

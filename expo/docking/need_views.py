@@ -292,25 +292,22 @@ def _page_size(form: DocketFilterForm) -> int:
 @bp.get("/admin/needs")
 @allow(*ORGANIZER)
 def all_needs():
-    expo = current_expo()
-    form, flt = _filter()
-    if flt is None:
-        return render_template("docking/needs_admin.html", form=form, page=None, args={}), 400
-    page = listing.paginate(needs.need_list(expo, flt), form.page.data or 1, _page_size(form))
-    return render_template("docking/needs_admin.html", form=form, page=page, args=filter_args(FILTER_KEYS),
-                           band_label=price_band_label)
+    return _admin_list("docking/needs_admin.html", needs.need_list)
 
 
 @bp.get("/admin/offers")
 @allow(*ORGANIZER)
 def all_offers():
-    expo = current_expo()
+    return _admin_list("docking/offers_admin.html", needs.offer_list)
+
+
+def _admin_list(template: str, query):
+    """The organizer's filtered, paginated list of needs or offers (``query(expo, filter)`` selects the rows)."""
     form, flt = _filter()
     if flt is None:
-        return render_template("docking/offers_admin.html", form=form, page=None, args={}), 400
-    page = listing.paginate(needs.offer_list(expo, flt), form.page.data or 1, _page_size(form))
-    return render_template("docking/offers_admin.html", form=form, page=page, args=filter_args(FILTER_KEYS),
-                           band_label=price_band_label)
+        return render_template(template, form=form, page=None, args={}), 400
+    page = listing.paginate(query(current_expo(), flt), form.page.data or 1, _page_size(form))
+    return render_template(template, form=form, page=page, args=filter_args(FILTER_KEYS), band_label=price_band_label)
 
 
 def _export(kind: str, fmt: str):
