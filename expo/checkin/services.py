@@ -217,7 +217,7 @@ class _Driver:
         "leave": "UPDATE presences SET inside = :no, exited_on = :day WHERE badge_id = :badge_id AND zone = :zone "
                  "AND inside = :yes AND last_entry_day = :day",
         "answer": "UPDATE scans SET badge_id = :badge_id, result = :result, reason = :reason WHERE id = :scan_id",
-        # PostgreSQL: the scan in one statement, after the checks (see _RECORD).
+        # PostgreSQL: the scan in one statement, after the checks (see _record).
         "record": _record(),
         "record_in": _record_in(reentry=True),
         "record_in_once": _record_in(reentry=False),
@@ -229,11 +229,12 @@ class _Driver:
         "rules": "SELECT c.id, c.expo_id, c.code, c.mode, c.kind, c.hall_code, c.badge_type_ids, c.days, c.reentry, "
                  "c.active, e.created_at FROM checkpoints c JOIN expos e ON e.id = c.expo_id "
                  "WHERE c.id = :checkpoint_id",
-        # The gate's fast path (expo.checkin.fastpath): everything a scan reads, in one row: the account behind the
-        # bearer token, the checkpoint's rules, the badge the code names (NULLs where there is none).
+        # The account behind a bearer token (part of "gate", below).
         "scanner": "SELECT u.id, u.role, u.locale FROM api_tokens t JOIN users u ON u.id = t.user_id "
                    "WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL AND u.active = :yes",
     }
+    # The gate's fast path (expo.checkin.fastpath): everything a scan reads, in one row: the account behind the
+    # bearer token, the checkpoint's rules, the badge the code names (NULLs where there is none).
     SQL["gate"] = (f"SELECT * FROM (SELECT 1 AS one) one LEFT JOIN ({SQL['scanner']}) a ON true "
                    f"LEFT JOIN ({SQL['rules']}) r ON true LEFT JOIN ({SQL['holder']}) h ON true")
 
@@ -409,11 +410,11 @@ def _scan_claiming_first(sql: _Driver, row: dict, expo, checkpoint, code_text: s
     return _answer(holder, scan_id, str(result), reason or "")
 
 
-def _answer(holder: _Holder | None, scan_id: int, result: str, reason: str, replayed: bool = False) -> Answer:
+def _answer(holder: _Holder | None, scan_id: int, result: str, reason: str) -> Answer:
     if holder is None:
-        return Answer(result, reason, scan_id=scan_id, replayed=replayed)
+        return Answer(result, reason, scan_id=scan_id)
     return Answer(result, reason, holder.id, holder.name, holder.name_native, holder.company, holder.country,
-                  holder.type_en, holder.type_zh, holder.colour, scan_id, replayed)
+                  holder.type_en, holder.type_zh, holder.colour, scan_id)
 
 
 def _replay(sql: _Driver, device_id: str, nonce: str) -> Answer:
